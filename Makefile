@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Developer entry points. Kbuild (the file next to this one) describes the
+# module itself; this Makefile drives the kernel's build system for it.
+#
+#   make run     set up, build, boot a VM with the mock DSP and show the driver
+#   make check   set up, build and run every test; ends with "N passed, N failed"
+#
+# Other targets: setup, modules, guest, clippy, fmt, clean.
+
+ARCH ?= x86_64
+QDA_CACHE ?= $(HOME)/.cache/qda
+export QDA_CACHE
+
+ENV_FILE := $(QDA_CACHE)/env-$(ARCH)
+BUILD := $(CURDIR)/build
+GUEST := $(BUILD)/guest-$(ARCH)
+
+# Paths of the cached kernel tree, written by tools/setup.
+-include $(ENV_FILE)
+
+KMAKE = $(MAKE) -C $(QDA_KSRC) O=$(QDA_KDIR) ARCH=$(ARCH) \
+	RUST_LIB_SRC=$(QDA_RUST_LIB_SRC) LIBCLANG_PATH=/usr/lib/llvm-19/lib
+
+.PHONY: run check setup modules guest clippy fmt fmt-check clean
+
+run: setup
+	@$(MAKE) --no-print-directory modules guest
+	tools/qda-vm run --arch $(ARCH) \
+		--add qda.ko --add tools/mock-dsp/qda_mock_dsp.ko \
+		--add $(GUEST)/qda-info --add tools/demo.sh -- sh demo.sh
+
+check: setup
+	@tools/run-tests --arch $(ARCH)
+
+setup:
+	@QDA_ARCH=$(ARCH) tools/setup
+
+modules:
+	@test -n "$(QDA_KDIR)" || { echo "run 'make setup' first" >&2; exit 1; }
+	+$(KMAKE) M=$(CURDIR) CONFIG_DRM_ACCEL_QDA=m modules
+	+$(KMAKE) M=$(CURDIR)/tools/mock-dsp modules
+
+clippy:
+	+$(KMAKE) M=$(CURDIR) CONFIG_DRM_ACCEL_QDA=m CLIPPY=1 modules
+
+fmt:
+	rustfmt --edition 2021 --config-path $(QDA_KSRC)/.rustfmt.toml qda_*.rs sys/*.rs
+
+fmt-check:
+	rustfmt --check --edition 2021 --config-path $(QDA_KSRC)/.rustfmt.toml qda_*.rs sys/*.rs
+
+# Static test programs for the guest, built against the kernel's UAPI.
+GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -I$(BUILD)/hdr-$(ARCH)/include \
+	-I$(CURDIR)/uapi -I$(CURDIR)/uapi/drm -I$(QDA_KSRC)/tools/testing/selftests
+GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda_test $(GUEST)/fastrpc_test
+
+guest: $(BUILD)/hdr-$(ARCH)/.done $(GUEST_BINS)
+
+$(BUILD)/hdr-$(ARCH)/.done:
+	+$(KMAKE) -s headers_install INSTALL_HDR_PATH=$(BUILD)/hdr-$(ARCH)
+	touch $@
+
+$(GUEST)/qda-info: tools/qda-info.c uapi/drm/qda_accel.h $(BUILD)/hdr-$(ARCH)/.done
+	@mkdir -p $(GUEST)
+	$(CC) $(GUEST_CFLAGS) -o $@ $<
+
+$(GUEST)/%: tools/selftests/%.c tools/selftests/qda_common.h uapi/drm/qda_accel.h $(BUILD)/hdr-$(ARCH)/.done
+	@mkdir -p $(GUEST)
+	$(CC) $(GUEST_CFLAGS) -o $@ $< -lpthread
+
+clean:
+	rm -rf $(BUILD) proto/target
+	-$(KMAKE) M=$(CURDIR) clean
+	-$(KMAKE) M=$(CURDIR)/tools/mock-dsp clean

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! QDA: DRM accel driver for the Qualcomm Hexagon DSPs.
+//!
+//! QDA binds to the `qcom,fastrpc` rpmsg channels (the device-tree binding of
+//! `drivers/misc/fastrpc.c`), creates one compute context-bank (CB) device per
+//! `qcom,fastrpc-compute-cb` child on its own bus, and exposes each channel as
+//! `/dev/accel/accelN`. See `Documentation/accel/qda/` for the design and the
+//! user-space API in `uapi/drm/qda_accel.h`.
+//!
+//! Layout: [`sys`] holds every `unsafe` abstraction the kernel crate lacks;
+//! the rest of the driver is safe Rust.
+
+#[path = "qda_cb.rs"]
+mod cb;
+#[path = "qda_ioctl.rs"]
+mod ioctl;
+#[path = "qda_proto.rs"]
+pub mod proto;
+#[path = "qda_rpmsg.rs"]
+mod rpmsg;
+#[path = "sys/mod.rs"]
+mod sys;
+
+use kernel::prelude::*;
+
+module! {
+    type: QdaModule,
+    name: "qda",
+    authors: ["The QDA developers"],
+    description: "Qualcomm DSP accelerator (FastRPC over DRM accel)",
+    license: "GPL",
+}
+
+/// Module state. Fields drop in declaration order: the rpmsg driver goes
+/// first, which removes every channel and with it every CB device, and only
+/// then the CB bus.
+struct QdaModule {
+    _rpmsg: sys::rpmsg::Registration<rpmsg::QdaRpmsg>,
+    _cb_bus: sys::bus::Registration<cb::CbInfo>,
+}
+
+impl kernel::Module for QdaModule {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let cb_bus = cb::CB_BUS.register()?;
+        let rpmsg = sys::rpmsg::Registration::new()?;
+        Ok(Self {
+            _rpmsg: rpmsg,
+            _cb_bus: cb_bus,
+        })
+    }
+}

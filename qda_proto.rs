@@ -1,0 +1,689 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! FastRPC wire protocol: messages, scalars and payload layout.
+//!
+//! This module is pure data handling over byte slices. It uses only `core`, so the
+//! kernel module includes it as a submodule and the host builds it as the
+//! `qda-proto` crate for unit tests and fuzzing. Every layout here is the one
+//! `drivers/misc/fastrpc.c` (Linux 7.3) puts on the wire; all multi-byte fields
+//! are little-endian.
+//!
+//! Decoders never trust their input: offsets are bounds-checked, arithmetic is
+//! checked, and failures are reported as [`ProtoError`] or `None`.
+
+use core::fmt;
+
+/// Static handle of the DSP process-management interface (`FASTRPC_INIT_HANDLE`).
+pub const INIT_HANDLE: u32 = 1;
+/// Static handle of the DSP utilities interface (`FASTRPC_DSP_UTILITIES_HANDLE`);
+/// method 0 with one input and one output buffer queries the DSP capabilities.
+pub const CAPABILITY_HANDLE: u32 = 2;
+
+/// Init-handle method: attach to an existing PD (root or sensors).
+pub const RMID_INIT_ATTACH: u8 = 0;
+/// Init-handle method: release the caller's process on the DSP.
+pub const RMID_INIT_RELEASE: u8 = 1;
+/// Init-handle method: legacy map of a buffer into the DSP process.
+pub const RMID_INIT_MMAP: u8 = 4;
+/// Init-handle method: legacy unmap of a buffer mapped by [`RMID_INIT_MMAP`].
+pub const RMID_INIT_MUNMAP: u8 = 5;
+/// Init-handle method: create a dynamic user PD.
+pub const RMID_INIT_CREATE: u8 = 6;
+/// Init-handle method: create a dynamic user PD with attributes.
+pub const RMID_INIT_CREATE_ATTR: u8 = 7;
+/// Init-handle method: create a static PD.
+pub const RMID_INIT_CREATE_STATIC: u8 = 8;
+/// Init-handle method: map a buffer with attributes.
+pub const RMID_INIT_MEM_MAP: u8 = 10;
+/// Init-handle method: unmap a buffer mapped by [`RMID_INIT_MEM_MAP`].
+pub const RMID_INIT_MEM_UNMAP: u8 = 11;
+
+/// Protection domain id of the DSP's root PD.
+pub const ROOT_PD: u8 = 0;
+/// Protection domain id of a dynamic user PD.
+pub const USER_PD: u8 = 1;
+/// Protection domain id of the sensors PD.
+pub const SENSORS_PD: u8 = 2;
+
+/// Context value of a PD-exit notification (`FASTRPC_DSP_PD_NOTIFY_CTX`); such a
+/// message answers no request and must be dropped.
+pub const PD_EXIT_CTX: u64 = 0xABCD_ABCD;
+/// Value the DSP writes into the poll word when a polled call completes.
+pub const POLL_RESPONSE: u32 = 0xdecaf;
+
+/// Size of an encoded [`Request`] (`struct fastrpc_msg`).
+pub const REQUEST_SIZE: usize = 40;
+/// Size of an encoded [`Response`] (`struct fastrpc_invoke_rsp`, with padding).
+pub const RESPONSE_SIZE: usize = 16;
+/// Size of one `union fastrpc_remote_arg` slot ([`RemoteBuf`] or [`RemoteDmaHandle`]).
+pub const REMOTE_ARG_SIZE: usize = 16;
+/// Size of one [`InvokeBuf`] record.
+pub const INVOKE_BUF_SIZE: usize = 8;
+/// Size of one [`PhyPage`] record.
+pub const PHY_PAGE_SIZE: usize = 16;
+/// Number of `u64` entries in the fd list (`FASTRPC_MAX_FDLIST`).
+pub const FDLIST_LEN: usize = 16;
+/// Number of `u32` entries in the CRC list (`FASTRPC_MAX_CRCLIST`).
+pub const CRCLIST_LEN: usize = 64;
+/// Size of the poll word that ends the metadata.
+pub const POLL_WORD_SIZE: usize = 4;
+/// Alignment of the inline area and of each inline buffer (`FASTRPC_ALIGN`).
+pub const PAYLOAD_ALIGN: usize = 128;
+/// Page size used by [`page_align`]. The C driver uses the kernel's `PAGE_SIZE`.
+pub const PAGE_SIZE: usize = 4096;
+
+// `fastrpc_get_meta_size()`: 40 bytes per scalar plus 388 fixed bytes.
+const _: () = assert!(REMOTE_ARG_SIZE + INVOKE_BUF_SIZE + PHY_PAGE_SIZE == 40);
+const _: () = assert!(FDLIST_LEN * 8 + CRCLIST_LEN * 4 + POLL_WORD_SIZE == 388);
+
+/// Errors of the protocol codecs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtoError {
+    /// The message is shorter than its wire format.
+    Short,
+    /// An offset or size computation overflowed.
+    Overflow,
+    /// A record does not fit in the buffer at the given offset.
+    OutOfBounds,
+    /// A scalars value does not describe the call it is used for.
+    BadScalars,
+}
+
+impl fmt::Display for ProtoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let msg = match self {
+            Self::Short => "message too short",
+            Self::Overflow => "arithmetic overflow",
+            Self::OutOfBounds => "record out of bounds",
+            Self::BadScalars => "bad scalars",
+        };
+        f.write_str(msg)
+    }
+}
+
+/// Rounds `value` up to a multiple of `align`, a power of two.
+///
+/// Returns `None` if `align` is not a power of two or the result overflows.
+pub const fn align_up(value: usize, align: usize) -> Option<usize> {
+    if !align.is_power_of_two() {
+        return None;
+    }
+    // `align >= 1` as it is a power of two.
+    let mask = align - 1;
+    match value.checked_add(mask) {
+        Some(v) => Some(v & !mask),
+        None => None,
+    }
+}
+
+/// Rounds a payload size up to [`PAGE_SIZE`], as the request's `size` field is.
+pub const fn page_align(size: usize) -> Option<usize> {
+    align_up(size, PAGE_SIZE)
+}
+
+/// The scalars word describing a remote call (`sc`).
+///
+/// Bits 31:29 attributes, 28:24 method, 23:16 input buffers, 15:8 output
+/// buffers, 7:4 input handles, 3:0 output handles (`FASTRPC_BUILD_SCALARS`).
+/// Every `u32` is a valid scalars word.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scalars(u32);
+
+impl Scalars {
+    /// Builds the scalars of a call with only buffers (`FASTRPC_SCALARS`).
+    ///
+    /// Returns `None` if `method` does not fit in 5 bits.
+    pub const fn new(method: u8, in_bufs: u8, out_bufs: u8) -> Option<Self> {
+        Self::build(0, method, in_bufs, out_bufs, 0, 0)
+    }
+
+    /// Builds a scalars word from all its fields (`FASTRPC_BUILD_SCALARS`).
+    ///
+    /// Returns `None` if `attr` exceeds 3 bits, `method` 5 bits, or either
+    /// handle count 4 bits; unlike the C macro, nothing is silently masked.
+    pub const fn build(
+        attr: u8,
+        method: u8,
+        in_bufs: u8,
+        out_bufs: u8,
+        in_handles: u8,
+        out_handles: u8,
+    ) -> Option<Self> {
+        if attr > 0x7 || method > 0x1f || in_handles > 0xf || out_handles > 0xf {
+            return None;
+        }
+        Some(Self(
+            (attr as u32) << 29
+                | (method as u32) << 24
+                | (in_bufs as u32) << 16
+                | (out_bufs as u32) << 8
+                | (in_handles as u32) << 4
+                | out_handles as u32,
+        ))
+    }
+
+    /// Wraps a raw scalars word, e.g. one received from userspace.
+    pub const fn from_raw(raw: u32) -> Self {
+        Self(raw)
+    }
+
+    /// Returns the raw scalars word.
+    pub const fn raw(self) -> u32 {
+        self.0
+    }
+
+    /// Returns the attribute bits (31:29).
+    pub const fn attr(self) -> u8 {
+        (self.0 >> 29) as u8 & 0x7
+    }
+
+    /// Returns the method id (28:24).
+    pub const fn method(self) -> u8 {
+        (self.0 >> 24) as u8 & 0x1f
+    }
+
+    /// Returns the number of input buffers (23:16).
+    pub const fn in_bufs(self) -> u8 {
+        (self.0 >> 16) as u8
+    }
+
+    /// Returns the number of output buffers (15:8).
+    pub const fn out_bufs(self) -> u8 {
+        (self.0 >> 8) as u8
+    }
+
+    /// Returns the number of input handles (7:4).
+    pub const fn in_handles(self) -> u8 {
+        (self.0 >> 4) as u8 & 0xf
+    }
+
+    /// Returns the number of output handles (3:0).
+    pub const fn out_handles(self) -> u8 {
+        self.0 as u8 & 0xf
+    }
+
+    /// Returns the number of buffers, input and output.
+    pub const fn nbufs(self) -> usize {
+        // At most 2 * 255: cannot overflow.
+        self.in_bufs() as usize + self.out_bufs() as usize
+    }
+
+    /// Returns the number of handles, input and output.
+    pub const fn nhandles(self) -> usize {
+        // At most 2 * 15: cannot overflow.
+        self.in_handles() as usize + self.out_handles() as usize
+    }
+
+    /// Returns the number of arguments, all four counts summed
+    /// (`REMOTE_SCALARS_LENGTH`); buffers come first, then handles.
+    pub const fn nscalars(self) -> usize {
+        // At most 540: cannot overflow.
+        self.nbufs() + self.nhandles()
+    }
+}
+
+/// Mask of the context id (`FASTRPC_CTXID_MASK`, `GENMASK(15, 8)`).
+pub const CTX_ID_MASK: u64 = 0xff00;
+/// Shift of the context id.
+pub const CTX_ID_SHIFT: u32 = 8;
+/// Mask of the sequence number (`FASTRPC_CTXID_SEQ_MASK`, `GENMASK_ULL(63, 16)`).
+pub const CTX_SEQ_MASK: u64 = 0xffff_ffff_ffff_0000;
+/// Shift of the sequence number (`FASTRPC_CTXID_SEQ_SHIFT`).
+pub const CTX_SEQ_SHIFT: u32 = 16;
+/// Mask of the PD type in a context.
+pub const CTX_PD_MASK: u64 = 0xf;
+
+/// Encodes the PD-tagged context of a request.
+///
+/// In 7.3 `fastrpc.c` builds the context as `FIELD_PREP(FASTRPC_CTXID_MASK, id)
+/// | FIELD_PREP(FASTRPC_CTXID_SEQ_MASK, seq)` and sends `ctxid | fl->pd`:
+/// bits 63:16 hold a per-channel sequence number, bits 15:8 the context id
+/// (an IDR slot, 1..255), and the low bits the protection domain the call is
+/// addressed to. The DSP echoes the whole value in its response; the PD bits
+/// exist because one channel multiplexes the root, sensors and user PDs, and
+/// the firmware routes the call by them. The driver matches a response by id
+/// and then rejects it if the sequence number differs (a stale answer to a
+/// recycled slot). PD values fit in bits 3:0; bits 7:4 are sent as zero.
+///
+/// Returns `None` if `pd` exceeds [`CTX_PD_MASK`] or `seq` exceeds 48 bits.
+pub const fn ctx_encode(id: u8, pd: u8, seq: u64) -> Option<u64> {
+    if pd as u64 > CTX_PD_MASK || seq > CTX_SEQ_MASK >> CTX_SEQ_SHIFT {
+        return None;
+    }
+    Some(seq << CTX_SEQ_SHIFT | (id as u64) << CTX_ID_SHIFT | pd as u64)
+}
+
+/// Splits a context into its id and PD, the inverse of [`ctx_encode`].
+///
+/// Check [`PD_EXIT_CTX`] first: that sentinel decodes to meaningless fields.
+pub const fn ctx_decode(ctx: u64) -> (u8, u8) {
+    (
+        ((ctx & CTX_ID_MASK) >> CTX_ID_SHIFT) as u8,
+        (ctx & CTX_PD_MASK) as u8,
+    )
+}
+
+/// Returns the sequence number of a context (bits 63:16).
+pub const fn ctx_seq(ctx: u64) -> u64 {
+    (ctx & CTX_SEQ_MASK) >> CTX_SEQ_SHIFT
+}
+
+/// Copies bytes from an iterator into an array; the callers' sizes are fixed
+/// and checked by the tests.
+fn to_array<const N: usize>(bytes: impl IntoIterator<Item = u8>) -> [u8; N] {
+    let mut out = [0u8; N];
+    for (dst, src) in out.iter_mut().zip(bytes) {
+        *dst = src;
+    }
+    out
+}
+
+/// A cursor reading little-endian fields from the front of a slice.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], ProtoError> {
+        let (head, rest) = self
+            .0
+            .split_first_chunk::<N>()
+            .ok_or(ProtoError::OutOfBounds)?;
+        self.0 = rest;
+        Ok(*head)
+    }
+
+    fn u32(&mut self) -> Result<u32, ProtoError> {
+        self.take().map(u32::from_le_bytes)
+    }
+
+    fn i32(&mut self) -> Result<i32, ProtoError> {
+        self.take().map(i32::from_le_bytes)
+    }
+
+    fn u64(&mut self) -> Result<u64, ProtoError> {
+        self.take().map(u64::from_le_bytes)
+    }
+}
+
+/// Returns a reader over the `len` bytes of `buf` at `off`.
+fn reader_at(buf: &[u8], off: usize, len: usize) -> Result<Reader<'_>, ProtoError> {
+    let end = off.checked_add(len).ok_or(ProtoError::Overflow)?;
+    buf.get(off..end).map(Reader).ok_or(ProtoError::OutOfBounds)
+}
+
+/// Writes `bytes` into `buf` at `off`; nothing is written on error.
+fn write_at<const N: usize>(buf: &mut [u8], off: usize, bytes: [u8; N]) -> Result<(), ProtoError> {
+    let end = off.checked_add(N).ok_or(ProtoError::Overflow)?;
+    buf.get_mut(off..end)
+        .ok_or(ProtoError::OutOfBounds)?
+        .copy_from_slice(&bytes);
+    Ok(())
+}
+
+/// Reads a little-endian `u32` (e.g. the poll word or a CRC) at `off`.
+pub fn read_u32(buf: &[u8], off: usize) -> Result<u32, ProtoError> {
+    reader_at(buf, off, 4)?.u32()
+}
+
+/// Reads a little-endian `u64` (e.g. an fd list entry) at `off`.
+pub fn read_u64(buf: &[u8], off: usize) -> Result<u64, ProtoError> {
+    reader_at(buf, off, 8)?.u64()
+}
+
+/// Writes a little-endian `u32` at `off`.
+pub fn write_u32(buf: &mut [u8], off: usize, value: u32) -> Result<(), ProtoError> {
+    write_at(buf, off, value.to_le_bytes())
+}
+
+/// Writes a little-endian `u64` at `off`.
+pub fn write_u64(buf: &mut [u8], off: usize, value: u64) -> Result<(), ProtoError> {
+    write_at(buf, off, value.to_le_bytes())
+}
+
+/// A request sent to the DSP over RPMsg (`struct fastrpc_msg`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Request {
+    /// Client id of the session; 0 for kernel-originated calls.
+    pub client_id: i32,
+    /// Id of the calling thread.
+    pub tid: i32,
+    /// PD-tagged context, see [`ctx_encode`].
+    pub ctx: u64,
+    /// Remote handle invoked.
+    pub handle: u32,
+    /// Scalars describing the arguments.
+    pub sc: Scalars,
+    /// DSP address of the payload, SID prefix included; 0 if there is none.
+    pub addr: u64,
+    /// Payload size rounded up to the page size, see [`page_align`].
+    pub size: u64,
+}
+
+impl Request {
+    /// Encodes the request into its 40-byte wire format.
+    pub fn encode(&self) -> [u8; REQUEST_SIZE] {
+        to_array(
+            self.client_id
+                .to_le_bytes()
+                .into_iter()
+                .chain(self.tid.to_le_bytes())
+                .chain(self.ctx.to_le_bytes())
+                .chain(self.handle.to_le_bytes())
+                .chain(self.sc.raw().to_le_bytes())
+                .chain(self.addr.to_le_bytes())
+                .chain(self.size.to_le_bytes()),
+        )
+    }
+
+    /// Decodes a request from the front of `bytes`; trailing bytes are ignored.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
+        let mut r = reader_at(bytes, 0, REQUEST_SIZE).map_err(|_| ProtoError::Short)?;
+        Ok(Self {
+            client_id: r.i32()?,
+            tid: r.i32()?,
+            ctx: r.u64()?,
+            handle: r.u32()?,
+            sc: Scalars::from_raw(r.u32()?),
+            addr: r.u64()?,
+            size: r.u64()?,
+        })
+    }
+}
+
+/// A message received from the DSP (`struct fastrpc_invoke_rsp`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Response {
+    /// Context of the request answered, or [`PD_EXIT_CTX`].
+    pub ctx: u64,
+    /// Return value of the remote call.
+    pub retval: i32,
+}
+
+impl Response {
+    /// Encodes the response into its 16-byte wire format (4 bytes of padding).
+    pub fn encode(&self) -> [u8; RESPONSE_SIZE] {
+        to_array(
+            self.ctx
+                .to_le_bytes()
+                .into_iter()
+                .chain(self.retval.to_le_bytes())
+                .chain([0; 4]),
+        )
+    }
+
+    /// Decodes a response. Like `fastrpc.c`, messages shorter than
+    /// [`RESPONSE_SIZE`] are rejected and longer ones are accepted.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
+        let mut r = reader_at(bytes, 0, RESPONSE_SIZE).map_err(|_| ProtoError::Short)?;
+        Ok(Self {
+            ctx: r.u64()?,
+            retval: r.i32()?,
+        })
+    }
+
+    /// Returns whether this is a PD-exit notification rather than a response.
+    pub fn is_pd_exit(&self) -> bool {
+        self.ctx == PD_EXIT_CTX
+    }
+}
+
+/// A buffer argument in the remote_arg array (`struct fastrpc_remote_buf`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RemoteBuf {
+    /// Address of the buffer as the DSP sees it.
+    pub pv: u64,
+    /// Length of the buffer.
+    pub len: u64,
+}
+
+impl RemoteBuf {
+    /// Reads the record at `off` in `buf`.
+    pub fn read_from(buf: &[u8], off: usize) -> Result<Self, ProtoError> {
+        let mut r = reader_at(buf, off, REMOTE_ARG_SIZE)?;
+        Ok(Self {
+            pv: r.u64()?,
+            len: r.u64()?,
+        })
+    }
+
+    /// Writes the record at `off` in `buf`; nothing is written on error.
+    pub fn write_to(&self, buf: &mut [u8], off: usize) -> Result<(), ProtoError> {
+        let bytes: [u8; REMOTE_ARG_SIZE] = to_array(
+            self.pv
+                .to_le_bytes()
+                .into_iter()
+                .chain(self.len.to_le_bytes()),
+        );
+        write_at(buf, off, bytes)
+    }
+}
+
+/// A handle argument in the remote_arg array (`struct fastrpc_remote_dmahandle`).
+///
+/// It occupies a whole 16-byte slot; the last 4 bytes are written as zero.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RemoteDmaHandle {
+    /// File descriptor of the buffer.
+    pub fd: i32,
+    /// Offset into the buffer.
+    pub offset: u32,
+    /// Length of the buffer.
+    pub len: u32,
+}
+
+impl RemoteDmaHandle {
+    /// Reads the record at `off` in `buf` (the whole slot must be in bounds).
+    pub fn read_from(buf: &[u8], off: usize) -> Result<Self, ProtoError> {
+        let mut r = reader_at(buf, off, REMOTE_ARG_SIZE)?;
+        Ok(Self {
+            fd: r.i32()?,
+            offset: r.u32()?,
+            len: r.u32()?,
+        })
+    }
+
+    /// Writes the record at `off` in `buf`; nothing is written on error.
+    pub fn write_to(&self, buf: &mut [u8], off: usize) -> Result<(), ProtoError> {
+        let bytes: [u8; REMOTE_ARG_SIZE] = to_array(
+            self.fd
+                .to_le_bytes()
+                .into_iter()
+                .chain(self.offset.to_le_bytes())
+                .chain(self.len.to_le_bytes())
+                .chain([0; 4]),
+        );
+        write_at(buf, off, bytes)
+    }
+}
+
+/// An entry of the invoke_buf array (`struct fastrpc_invoke_buf`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InvokeBuf {
+    /// Number of contiguous regions (0 for an empty argument, else 1).
+    pub num: u32,
+    /// Index of the first region in the phy_page array.
+    pub pgidx: u32,
+}
+
+impl InvokeBuf {
+    /// Reads the record at `off` in `buf`.
+    pub fn read_from(buf: &[u8], off: usize) -> Result<Self, ProtoError> {
+        let mut r = reader_at(buf, off, INVOKE_BUF_SIZE)?;
+        Ok(Self {
+            num: r.u32()?,
+            pgidx: r.u32()?,
+        })
+    }
+
+    /// Writes the record at `off` in `buf`; nothing is written on error.
+    pub fn write_to(&self, buf: &mut [u8], off: usize) -> Result<(), ProtoError> {
+        let bytes: [u8; INVOKE_BUF_SIZE] = to_array(
+            self.num
+                .to_le_bytes()
+                .into_iter()
+                .chain(self.pgidx.to_le_bytes()),
+        );
+        write_at(buf, off, bytes)
+    }
+}
+
+/// An entry of the phy_page array (`struct fastrpc_phy_page`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhyPage {
+    /// Page-aligned DSP address of the region, SID prefix included.
+    pub addr: u64,
+    /// Size of the region.
+    pub size: u64,
+}
+
+impl PhyPage {
+    /// Reads the record at `off` in `buf`.
+    pub fn read_from(buf: &[u8], off: usize) -> Result<Self, ProtoError> {
+        let mut r = reader_at(buf, off, PHY_PAGE_SIZE)?;
+        Ok(Self {
+            addr: r.u64()?,
+            size: r.u64()?,
+        })
+    }
+
+    /// Writes the record at `off` in `buf`; nothing is written on error.
+    pub fn write_to(&self, buf: &mut [u8], off: usize) -> Result<(), ProtoError> {
+        let bytes: [u8; PHY_PAGE_SIZE] = to_array(
+            self.addr
+                .to_le_bytes()
+                .into_iter()
+                .chain(self.size.to_le_bytes()),
+        );
+        write_at(buf, off, bytes)
+    }
+}
+
+/// Byte offsets of the metadata at the start of a payload with `n` scalars.
+///
+/// remote_arg\[n\] at 0, invoke_buf\[n\] at 16n, phy_page\[n\] at 24n, fd list at
+/// 40n, CRC list at 40n + 128, poll word at 40n + 384, and metadata length
+/// 40n + 388 (`fastrpc_get_meta_size`). Inline buffers follow at
+/// `ALIGN(metalen, 128)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PayloadLayout {
+    nscalars: usize,
+    invoke_bufs: usize,
+    phy_pages: usize,
+    fdlist: usize,
+    crclist: usize,
+    poll: usize,
+    metalen: usize,
+    inline_start: usize,
+}
+
+impl PayloadLayout {
+    /// Computes the layout for `nscalars` arguments; `None` on overflow.
+    pub fn new(nscalars: usize) -> Option<Self> {
+        let invoke_bufs = nscalars.checked_mul(REMOTE_ARG_SIZE)?;
+        let phy_pages = invoke_bufs.checked_add(nscalars.checked_mul(INVOKE_BUF_SIZE)?)?;
+        let fdlist = phy_pages.checked_add(nscalars.checked_mul(PHY_PAGE_SIZE)?)?;
+        let crclist = fdlist.checked_add(FDLIST_LEN * 8)?;
+        let poll = crclist.checked_add(CRCLIST_LEN * 4)?;
+        let metalen = poll.checked_add(POLL_WORD_SIZE)?;
+        Some(Self {
+            nscalars,
+            invoke_bufs,
+            phy_pages,
+            fdlist,
+            crclist,
+            poll,
+            metalen,
+            inline_start: align_up(metalen, PAYLOAD_ALIGN)?,
+        })
+    }
+
+    /// Returns the number of scalars the layout was computed for.
+    pub fn nscalars(&self) -> usize {
+        self.nscalars
+    }
+
+    /// Returns the offset of the invoke_buf array.
+    pub fn invoke_bufs(&self) -> usize {
+        self.invoke_bufs
+    }
+
+    /// Returns the offset of the phy_page array.
+    pub fn phy_pages(&self) -> usize {
+        self.phy_pages
+    }
+
+    /// Returns the offset of the fd list (`u64[FDLIST_LEN]`).
+    pub fn fdlist(&self) -> usize {
+        self.fdlist
+    }
+
+    /// Returns the offset of the CRC list (`u32[CRCLIST_LEN]`).
+    pub fn crclist(&self) -> usize {
+        self.crclist
+    }
+
+    /// Returns the offset of the poll word.
+    pub fn poll(&self) -> usize {
+        self.poll
+    }
+
+    /// Returns the metadata length, `40 * nscalars + 388`.
+    pub fn metalen(&self) -> usize {
+        self.metalen
+    }
+
+    /// Returns the offset of the inline area, `ALIGN(metalen, 128)`.
+    pub fn inline_start(&self) -> usize {
+        self.inline_start
+    }
+
+    /// Returns the offset of remote_arg `i`, or `None` if `i >= nscalars`.
+    pub fn remote_arg(&self, i: usize) -> Option<usize> {
+        Self::entry(0, i, self.nscalars, REMOTE_ARG_SIZE)
+    }
+
+    /// Returns the offset of invoke_buf `i`, or `None` if `i >= nscalars`.
+    pub fn invoke_buf(&self, i: usize) -> Option<usize> {
+        Self::entry(self.invoke_bufs, i, self.nscalars, INVOKE_BUF_SIZE)
+    }
+
+    /// Returns the offset of phy_page `i`, or `None` if `i >= nscalars`.
+    pub fn phy_page(&self, i: usize) -> Option<usize> {
+        Self::entry(self.phy_pages, i, self.nscalars, PHY_PAGE_SIZE)
+    }
+
+    /// Returns the offset of fd list entry `i`, or `None` if `i >= FDLIST_LEN`.
+    pub fn fdlist_entry(&self, i: usize) -> Option<usize> {
+        Self::entry(self.fdlist, i, FDLIST_LEN, 8)
+    }
+
+    /// Returns the offset of CRC list entry `i`, or `None` if `i >= CRCLIST_LEN`.
+    pub fn crclist_entry(&self, i: usize) -> Option<usize> {
+        Self::entry(self.crclist, i, CRCLIST_LEN, 4)
+    }
+
+    fn entry(base: usize, i: usize, count: usize, size: usize) -> Option<usize> {
+        if i >= count {
+            return None;
+        }
+        base.checked_add(i.checked_mul(size)?)
+    }
+
+    /// Lays out inline buffers of the given lengths after the metadata.
+    ///
+    /// Each buffer starts at a 128-byte boundary, as in
+    /// `fastrpc_get_payload_size` (zero-length buffers included, for which the
+    /// C driver sends `pv = 0`). Writes the offset of `lens[i]` into
+    /// `offsets[i]` and returns the total payload size, which the request's
+    /// `size` rounds up with [`page_align`]. Returns `None` if `offsets` is
+    /// shorter than `lens` or on overflow; `offsets` is then unspecified.
+    pub fn inline_offsets(&self, lens: &[usize], offsets: &mut [usize]) -> Option<usize> {
+        let offsets = offsets.get_mut(..lens.len())?;
+        let mut cursor = self.inline_start;
+        for (len, off) in lens.iter().zip(offsets.iter_mut()) {
+            cursor = align_up(cursor, PAYLOAD_ALIGN)?;
+            *off = cursor;
+            cursor = cursor.checked_add(*len)?;
+        }
+        Some(cursor)
+    }
+}

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The rpmsg side: one channel per DSP.
+//!
+//! Each `qcom,fastrpc` rpmsg channel is a DSP. Its device-tree `label` names
+//! it; probing creates its CB devices and its accel device. Removing the
+//! channel (a DSP restart, or module unload) unplugs the accel device, so
+//! open files get `ENODEV` from then on, and removes the CB devices.
+
+use crate::{cb, ioctl::QdaAccel, sys::accel, sys::rpmsg};
+use kernel::{prelude::*, str::CString};
+
+/// A Hexagon DSP, as named by the channel's `label`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dsp {
+    /// Audio DSP.
+    Adsp,
+    /// Modem DSP.
+    Mdsp,
+    /// Sensors DSP.
+    Sdsp,
+    /// Compute DSP.
+    Cdsp,
+    /// Second compute DSP.
+    Cdsp1,
+    /// General-purpose DSP 0.
+    Gdsp0,
+    /// General-purpose DSP 1.
+    Gdsp1,
+}
+
+impl Dsp {
+    const ALL: [Dsp; 7] = [
+        Dsp::Adsp,
+        Dsp::Mdsp,
+        Dsp::Sdsp,
+        Dsp::Cdsp,
+        Dsp::Cdsp1,
+        Dsp::Gdsp0,
+        Dsp::Gdsp1,
+    ];
+
+    /// Parses a channel label; anything but the seven known names is `None`.
+    pub(crate) fn from_label(label: &[u8]) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.name().as_bytes() == label)
+    }
+
+    /// The DSP's name, as in the device tree and the QUERY ioctl.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Dsp::Adsp => "adsp",
+            Dsp::Mdsp => "mdsp",
+            Dsp::Sdsp => "sdsp",
+            Dsp::Cdsp => "cdsp",
+            Dsp::Cdsp1 => "cdsp1",
+            Dsp::Gdsp0 => "gdsp0",
+            Dsp::Gdsp1 => "gdsp1",
+        }
+    }
+}
+
+/// A bound channel. Fields drop in declaration order: the accel device is
+/// unplugged before the CB devices go away.
+pub(crate) struct Channel {
+    _accel: accel::Registration<QdaAccel>,
+    _cbs: KVec<cb::Cb>,
+}
+
+/// The rpmsg driver.
+pub(crate) struct QdaRpmsg;
+
+impl rpmsg::Driver for QdaRpmsg {
+    type Data = Channel;
+    type OwnerModule = crate::QdaModule;
+
+    const NAME: &'static CStr = c"qda";
+    const OF_MATCH: &'static rpmsg::OfTable = &rpmsg::OfTable::single(c"qcom,fastrpc");
+
+    fn probe(rpdev: &rpmsg::Device) -> Result<Pin<KBox<Channel>>> {
+        let dev = rpdev.as_dev();
+        let node = dev.fwnode().ok_or(ENODEV)?;
+        let label: CString = node.property_read(c"label").required_by(dev)?;
+        let Some(dsp) = Dsp::from_label(label.to_bytes()) else {
+            dev_err!(dev, "unknown DSP label {:?}\n", label);
+            return Err(EINVAL);
+        };
+        let cbs = cb::create_all(dev, node, dsp)?;
+        let accel = accel::Device::new(dev, crate::ioctl::DeviceData { dsp })?;
+        let accel = accel::Registration::new(accel)?;
+        dev_info!(dev, "{}: {} context banks\n", dsp.name(), cbs.len());
+        Ok(KBox::pin(
+            Channel {
+                _accel: accel,
+                _cbs: cbs,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    fn callback(rpdev: &rpmsg::Device, _chan: &Channel, msg: &[u8], _src: u32) {
+        // No calls are issued yet, so every message is unsolicited.
+        dev_dbg!(rpdev.as_dev(), "dropping unsolicited message of {} bytes\n", msg.len());
+    }
+}
+
+#[kunit_tests(qda_rpmsg)]
+mod tests {
+    use super::Dsp;
+
+    #[test]
+    fn labels_round_trip() {
+        for d in Dsp::ALL {
+            assert_eq!(Dsp::from_label(d.name().as_bytes()), Some(d));
+        }
+    }
+
+    #[test]
+    fn unknown_labels_rejected() {
+        for l in [&b""[..], b"CDSP", b"cdsp2", b"cdsp\0", b"gdsp", b"adspx"] {
+            assert_eq!(Dsp::from_label(l), None);
+        }
+    }
+}

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! DRM accel devices: `/dev/accel/accelN` nodes, their open files and ioctls.
+//!
+//! `kernel::drm` only creates render/primary DRM devices (its vtable has no
+//! `DRIVER_COMPUTE_ACCEL` and its fops call `drm_open`), so this module
+//! provides the accel counterpart. It would belong upstream next to
+//! `rust/kernel/drm/device.rs` as `rust/kernel/drm/accel.rs`.
+//!
+//! C headers: [`include/drm/drm_accel.h`], [`include/drm/drm_drv.h`].
+
+use super::bindings;
+use core::{
+    ffi::{c_int, c_void},
+    marker::PhantomData,
+    mem,
+    ptr::{self, NonNull},
+};
+use kernel::{
+    device,
+    error::from_err_ptr,
+    module::{this_module, ModuleMetadata},
+    prelude::*,
+    sync::aref::{ARef, AlwaysRefCounted},
+    types::Opaque,
+};
+
+/// Static description of an accel driver, reported by `DRM_IOCTL_VERSION`.
+pub(crate) struct DriverInfo {
+    /// Driver name, e.g. `qda`.
+    pub(crate) name: &'static CStr,
+    /// One-line description.
+    pub(crate) desc: &'static CStr,
+    /// Major version.
+    pub(crate) major: i32,
+    /// Minor version.
+    pub(crate) minor: i32,
+}
+
+/// An accel driver: device-wide data, per-open-file data and an ioctl table.
+pub(crate) trait Driver: Sized + 'static {
+    /// Data owned by each [`Device`], dropped when the last reference to the
+    /// device goes away (which may be after the parent device is gone).
+    type Data: Send + Sync;
+    /// Data owned by each open file of a device.
+    type File: Send + Sync;
+    /// The module that owns the driver; pins it while files are open.
+    type OwnerModule: ModuleMetadata;
+
+    /// Name, description and version.
+    const INFO: DriverInfo;
+
+    /// Driver ioctls, indexed by `nr - DRM_COMMAND_BASE`; build it with
+    /// [`declare_accel_ioctls!`](crate::declare_accel_ioctls).
+    const IOCTLS: &'static [bindings::drm_ioctl_desc];
+
+    /// Called when user space opens the device.
+    fn open(dev: &Device<Self>) -> Result<Pin<KBox<Self::File>>>;
+}
+
+/// A DRM accel device.
+///
+/// # Invariants
+///
+/// `dev` is a `struct drm_device` allocated by `__drm_dev_alloc()` with
+/// [`Device::<T>::VTABLE`] as driver and this structure as container, and
+/// `data` is initialised for as long as the refcount of `dev` is non-zero.
+#[repr(C)]
+pub(crate) struct Device<T: Driver> {
+    dev: Opaque<bindings::drm_device>,
+    data: T::Data,
+}
+
+impl<T: Driver> Device<T> {
+    const FOPS: bindings::file_operations = {
+        let mut fops: bindings::file_operations = pin_init::zeroed();
+        fops.owner = this_module::<T::OwnerModule>().as_ptr();
+        fops.open = Some(bindings::accel_open);
+        fops.release = Some(bindings::drm_release);
+        fops.unlocked_ioctl = Some(bindings::drm_ioctl);
+        #[cfg(CONFIG_COMPAT)]
+        {
+            fops.compat_ioctl = Some(bindings::drm_compat_ioctl);
+        }
+        fops.poll = Some(bindings::drm_poll);
+        fops.read = Some(bindings::drm_read);
+        fops.llseek = Some(bindings::noop_llseek);
+        fops.mmap = Some(bindings::drm_gem_mmap);
+        fops.fop_flags = bindings::FOP_UNSIGNED_OFFSET;
+        fops
+    };
+
+    const VTABLE: bindings::drm_driver = {
+        let mut drv: bindings::drm_driver = pin_init::zeroed();
+        drv.open = Some(Self::open_callback);
+        drv.postclose = Some(Self::postclose_callback);
+        drv.release = Some(Self::release_callback);
+        drv.major = T::INFO.major;
+        drv.minor = T::INFO.minor;
+        drv.name = kernel::str::as_char_ptr_in_const_context(T::INFO.name).cast_mut();
+        drv.desc = kernel::str::as_char_ptr_in_const_context(T::INFO.desc).cast_mut();
+        drv.driver_features =
+            bindings::drm_driver_feature_DRIVER_COMPUTE_ACCEL | bindings::drm_driver_feature_DRIVER_GEM;
+        drv.ioctls = T::IOCTLS.as_ptr();
+        drv.num_ioctls = T::IOCTLS.len() as i32;
+        drv.fops = &Self::FOPS;
+        drv
+    };
+
+    /// Allocates a new, unregistered accel device below `parent`.
+    pub(crate) fn new(parent: &device::Device, data: T::Data) -> Result<ARef<Self>> {
+        // Allocate with a vtable without `release` so that a failure before
+        // `data` is written does not drop uninitialised memory.
+        let alloc_vtable = bindings::drm_driver {
+            release: None,
+            ..Self::VTABLE
+        };
+        // SAFETY: `parent` is a valid device; `alloc_vtable` outlives the
+        // call, which only stores the pointer until we replace it below; the
+        // size and offset describe `Self`, which embeds the `drm_device`.
+        let raw = unsafe {
+            bindings::__drm_dev_alloc(
+                super::dev_raw(parent),
+                &alloc_vtable,
+                mem::size_of::<Self>(),
+                mem::offset_of!(Self, dev),
+            )
+        };
+        let raw = from_err_ptr(raw)?.cast::<Self>();
+        let this = NonNull::new(raw).ok_or(ENOMEM)?;
+        // SAFETY: `this` points at a freshly allocated, private `Self`; the
+        // `data` field is uninitialised and written exactly once here.
+        unsafe { ptr::addr_of_mut!((*this.as_ptr()).data).write(data) };
+        // SAFETY: The device is still private to this function; from now on
+        // its release callback drops `data`, which is initialised.
+        unsafe { (*Self::raw_of(this.as_ptr())).driver = const { &Self::VTABLE } };
+        // SAFETY: `__drm_dev_alloc` returned the device with a refcount of one,
+        // which we hand over to the `ARef`.
+        // INVARIANT: allocated with our vtable, `data` initialised above.
+        Ok(unsafe { ARef::from_raw(this) })
+    }
+
+    fn raw_of(this: *mut Self) -> *mut bindings::drm_device {
+        // `dev` is the first field of a `#[repr(C)]` struct.
+        this.cast()
+    }
+
+    /// Returns the raw `struct drm_device`.
+    pub(crate) fn as_raw(&self) -> *mut bindings::drm_device {
+        self.dev.get()
+    }
+
+    /// Returns the driver data.
+    pub(crate) fn data(&self) -> &T::Data {
+        &self.data
+    }
+
+    /// # Safety
+    ///
+    /// `raw` must be the `drm_device` of a live `Device<T>`, and the returned
+    /// reference must not outlive it.
+    unsafe fn from_raw<'a>(raw: *mut bindings::drm_device) -> &'a Self {
+        // SAFETY: By the safety requirements `raw` is embedded at offset 0
+        // of a live `Self`.
+        unsafe { &*raw.cast::<Self>() }
+    }
+
+    extern "C" fn release_callback(raw: *mut bindings::drm_device) {
+        // SAFETY: The DRM core calls `release` once, when the last reference
+        // is gone; `raw` belongs to a `Self` whose `data` is initialised.
+        unsafe { ptr::drop_in_place(ptr::addr_of_mut!((*raw.cast::<Self>()).data)) };
+    }
+
+    extern "C" fn open_callback(
+        raw_dev: *mut bindings::drm_device,
+        raw_file: *mut bindings::drm_file,
+    ) -> c_int {
+        // SAFETY: The DRM core holds a reference on the device during open.
+        let dev = unsafe { Self::from_raw(raw_dev) };
+        match T::open(dev) {
+            Ok(data) => {
+                // SAFETY: The file is private to the DRM core's open path;
+                // `driver_priv` is ours. Ownership of the pinned box moves to
+                // the file and is taken back in `postclose_callback`.
+                unsafe {
+                    (*raw_file).driver_priv =
+                        KBox::into_raw(Pin::into_inner_unchecked(data)).cast::<c_void>()
+                };
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    extern "C" fn postclose_callback(
+        _raw_dev: *mut bindings::drm_device,
+        raw_file: *mut bindings::drm_file,
+    ) {
+        // SAFETY: `postclose` is the last call for this file: nothing else
+        // uses `driver_priv`, which `open_callback` set from `KBox::into_raw`.
+        let data = unsafe { (*raw_file).driver_priv.cast::<T::File>() };
+        if !data.is_null() {
+            // SAFETY: See above; the box is reconstructed exactly once.
+            drop(unsafe { KBox::from_raw(data) });
+        }
+    }
+}
+
+// SAFETY: `Device<T>` is refcounted through `drm_dev_get()`/`drm_dev_put()`
+// and its `data` lives as long as the refcount is non-zero.
+unsafe impl<T: Driver> AlwaysRefCounted for Device<T> {
+    fn inc_ref(&self) {
+        // SAFETY: A shared reference implies a non-zero refcount.
+        unsafe { bindings::drm_dev_get(self.as_raw()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns one reference.
+        unsafe { bindings::drm_dev_put(Self::raw_of(obj.as_ptr())) };
+    }
+}
+
+// SAFETY: The DRM core serialises its own state; `T::Data` is `Send + Sync`.
+unsafe impl<T: Driver> Send for Device<T> {}
+// SAFETY: See above.
+unsafe impl<T: Driver> Sync for Device<T> {}
+
+/// An open file of an accel device, as seen by an ioctl handler.
+#[repr(transparent)]
+pub(crate) struct File<T: Driver>(Opaque<bindings::drm_file>, PhantomData<T>);
+
+impl<T: Driver> File<T> {
+    /// # Safety
+    ///
+    /// `raw` must be an open file of a `Device<T>` whose `open` succeeded,
+    /// valid for the returned lifetime.
+    pub(crate) unsafe fn from_raw<'a>(raw: *mut bindings::drm_file) -> &'a Self {
+        // SAFETY: `File` is a transparent wrapper of `drm_file`.
+        unsafe { &*raw.cast::<Self>() }
+    }
+}
+
+/// A registered accel device: `/dev/accel/accelN` exists while this lives.
+///
+/// Dropping it unplugs the device (`drm_dev_unplug()`): open files stay valid
+/// but every ioctl fails with `ENODEV`; the [`Device`] itself is freed when
+/// the last file is closed.
+pub(crate) struct Registration<T: Driver>(ARef<Device<T>>);
+
+impl<T: Driver> Registration<T> {
+    /// Registers `dev` with user space.
+    pub(crate) fn new(dev: ARef<Device<T>>) -> Result<Self> {
+        // SAFETY: `dev` is a valid, not yet registered device.
+        kernel::error::to_result(unsafe { bindings::drm_dev_register(dev.as_raw(), 0) })?;
+        Ok(Self(dev))
+    }
+}
+
+impl<T: Driver> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: The device was registered in `new` and is unplugged once.
+        unsafe { bindings::drm_dev_unplug(self.0.as_raw()) };
+    }
+}
+
+/// Internals of [`declare_accel_ioctls!`](crate::declare_accel_ioctls).
+#[doc(hidden)]
+pub(crate) mod internal {
+    pub(crate) use super::super::bindings::{drm_device, drm_file, drm_ioctl_desc};
+}
+
+/// Declares the ioctl table of an accel driver.
+///
+/// Entries are `(number, argument type, handler)`, with numbers starting at
+/// `DRM_COMMAND_BASE + 0` and without gaps (checked at compile time), and
+/// handlers of the form
+/// `fn(&accel::Device<D>, &mut Arg, &accel::File<D>) -> Result<i32>`. The
+/// argument type must be a UAPI struct for which every bit pattern is valid;
+/// `dir` is one of `IOR`, `IOW`, `IOWR` or `IO` as in the UAPI header.
+#[macro_export]
+macro_rules! declare_accel_ioctls {
+    ($drv:ty; $( ($nr:expr, $dir:ident, $arg:ty, $func:path) ),* $(,)?) => {{
+        const _: () = {
+            let mut i: u32 = 0;
+            $(
+                ::core::assert!($nr == i, "accel ioctls must be listed in order without gaps");
+                i += 1;
+            )*
+            let _ = i;
+        };
+        &[$(
+            $crate::sys::accel::internal::drm_ioctl_desc {
+                cmd: $crate::declare_accel_ioctls!(@cmd $dir, $nr, $arg),
+                flags: 0,
+                func: {
+                    unsafe extern "C" fn trampoline(
+                        raw_dev: *mut $crate::sys::accel::internal::drm_device,
+                        raw_data: *mut ::core::ffi::c_void,
+                        raw_file: *mut $crate::sys::accel::internal::drm_file,
+                    ) -> ::core::ffi::c_int {
+                        // SAFETY: `drm_ioctl()` calls us with a device of this
+                        // driver that it holds a reference on, and with an
+                        // open file whose `open` succeeded.
+                        let dev = unsafe { &*raw_dev.cast::<$crate::sys::accel::Device<$drv>>() };
+                        // SAFETY: As above.
+                        let file = unsafe { $crate::sys::accel::File::<$drv>::from_raw(raw_file) };
+                        // SAFETY: `drm_ioctl()` passes a kernel buffer of at
+                        // least `_IOC_SIZE(cmd)` bytes (the size of `$arg`,
+                        // by construction of `cmd`), exclusively ours for the
+                        // call; UAPI structs accept every bit pattern.
+                        let data = unsafe { &mut *raw_data.cast::<$arg>() };
+                        match $func(dev, data, file) {
+                            Ok(ret) => ret,
+                            Err(e) => e.to_errno(),
+                        }
+                    }
+                    Some(trampoline)
+                },
+                name: ::core::ptr::null(),
+            }
+        ),*]
+    }};
+    (@cmd IOR, $nr:expr, $arg:ty) => {
+        ::kernel::ioctl::_IOR::<$arg>(b'd' as u32, ::kernel::uapi::DRM_COMMAND_BASE + $nr)
+    };
+    (@cmd IOW, $nr:expr, $arg:ty) => {
+        ::kernel::ioctl::_IOW::<$arg>(b'd' as u32, ::kernel::uapi::DRM_COMMAND_BASE + $nr)
+    };
+    (@cmd IOWR, $nr:expr, $arg:ty) => {
+        ::kernel::ioctl::_IOWR::<$arg>(b'd' as u32, ::kernel::uapi::DRM_COMMAND_BASE + $nr)
+    };
+}

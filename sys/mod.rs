@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Abstractions QDA needs that the kernel crate does not have yet.
+//!
+//! Everything `unsafe` in QDA lives below this module; the driver itself is
+//! safe Rust. Each submodule is shaped so that it could be proposed for the
+//! kernel crate on its own:
+//!
+//! - [`accel`]: DRM accel devices (`/dev/accel/accelN`), their files and
+//!   ioctl tables (upstream home: `rust/kernel/drm/accel.rs`).
+//! - [`rpmsg`]: rpmsg drivers and endpoints (upstream: `rust/kernel/rpmsg.rs`).
+//! - [`bus`]: a driver-owned `bus_type` with devices created from device-tree
+//!   nodes, including IOMMU/DMA configuration (upstream:
+//!   `rust/kernel/device/bus.rs`).
+//!
+//! [`bindings`] holds the raw items generated from `sys/qda_sys.h`.
+
+pub(crate) mod accel;
+pub(crate) mod bindings;
+pub(crate) mod bus;
+pub(crate) mod rpmsg;
+
+use kernel::{device, device::property::FwNode};
+
+/// Returns the raw `struct device` of `dev` (`Device::as_raw()` is private
+/// to the kernel crate).
+pub(crate) fn dev_raw(dev: &device::Device) -> *mut bindings::device {
+    // `device::Device` is a transparent wrapper of `struct device`.
+    core::ptr::from_ref(dev).cast::<bindings::device>().cast_mut()
+}
+
+/// Returns the raw `struct fwnode_handle` of `node`.
+pub(crate) fn fwnode_raw(node: &FwNode) -> *mut bindings::fwnode_handle {
+    // `FwNode` is a transparent wrapper of `struct fwnode_handle`.
+    core::ptr::from_ref(node).cast::<bindings::fwnode_handle>().cast_mut()
+}

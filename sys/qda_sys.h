@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Headers whose items the kernel crate's `bindings` lack. bindgen turns the
+ * allow-listed parts of these into sys/qda_sys_generated.rs (see Kbuild).
+ */
+#include <linux/rpmsg.h>
+#include <drm/drm_accel.h>
+#include "../uapi/drm/qda_accel.h"
+
+#include "helpers.h"

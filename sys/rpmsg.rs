@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rpmsg drivers and endpoints.
+//!
+//! A [`Registration`] registers an rpmsg driver matching device-tree
+//! compatibles. For each matching channel the rpmsg core creates the
+//! driver's endpoint and calls [`Driver::probe`]; messages arriving on the
+//! endpoint go to [`Driver::callback`]; [`Device::send`] sends on it.
+//!
+//! Lifetime of the per-channel data: it is created by `probe`, published to
+//! the receive callback, and dropped by a devres action when the channel is
+//! unbound. Devres actions run after the rpmsg core has destroyed the
+//! endpoint, so no callback can observe the data after it is dropped.
+//!
+//! Upstream home: `rust/kernel/rpmsg.rs`. C header: [`include/linux/rpmsg.h`].
+
+use super::bindings;
+use core::{
+    ffi::{c_int, c_void},
+    marker::PhantomData,
+    ptr,
+    sync::atomic::{AtomicPtr, Ordering},
+};
+use kernel::{
+    device,
+    error::to_result,
+    module::{this_module, ModuleMetadata},
+    prelude::*,
+    types::Opaque,
+};
+
+/// An rpmsg driver.
+pub(crate) trait Driver: Sized + Send + Sync + 'static {
+    /// Per-channel data.
+    type Data: Send + Sync;
+    /// The module that owns the driver.
+    type OwnerModule: ModuleMetadata;
+
+    /// Driver name.
+    const NAME: &'static CStr;
+    /// Device-tree compatible strings the driver binds to.
+    const OF_MATCH: &'static OfTable;
+
+    /// Binds to a new channel.
+    fn probe(dev: &Device) -> Result<Pin<KBox<Self::Data>>>;
+
+    /// Handles a message from the remote side. May run in atomic context on
+    /// some transports: must not sleep.
+    fn callback(dev: &Device, data: &Self::Data, msg: &[u8], src: u32);
+}
+
+/// A null-terminated table of `of_device_id`.
+#[repr(transparent)]
+pub(crate) struct OfTable<const N: usize = 2>([bindings::of_device_id; N]);
+
+// SAFETY: The table is immutable and holds no pointers that are dereferenced
+// mutably (`data` is always null).
+unsafe impl<const N: usize> Sync for OfTable<N> {}
+
+impl OfTable<2> {
+    /// Builds a table matching the single `compatible` string.
+    pub(crate) const fn single(compatible: &CStr) -> Self {
+        let mut id: bindings::of_device_id = pin_init::zeroed();
+        let src = compatible.to_bytes();
+        let mut i = 0;
+        // Keep the terminating NUL of the fixed-size array.
+        while i < src.len() && i < id.compatible.len() - 1 {
+            id.compatible[i] = src[i] as _;
+            i += 1;
+        }
+        Self([id, pin_init::zeroed()])
+    }
+}
+
+/// An rpmsg channel (`struct rpmsg_device`) bound to a [`Driver`].
+#[repr(transparent)]
+pub(crate) struct Device(Opaque<bindings::rpmsg_device>);
+
+impl Device {
+    /// # Safety
+    ///
+    /// `raw` must point to a valid `rpmsg_device` for the returned lifetime.
+    unsafe fn from_raw<'a>(raw: *mut bindings::rpmsg_device) -> &'a Self {
+        // SAFETY: `Device` is a transparent wrapper of `rpmsg_device`.
+        unsafe { &*raw.cast::<Self>() }
+    }
+
+    /// Returns the generic device of the channel.
+    pub(crate) fn as_dev(&self) -> &device::Device {
+        // SAFETY: `dev` is a valid, embedded `struct device`, alive as long
+        // as `self`.
+        unsafe { device::Device::from_raw(ptr::addr_of_mut!((*self.0.get()).dev)) }
+    }
+
+    fn drvdata(&self) -> &AtomicPtr<c_void> {
+        // SAFETY: `driver_data` is a properly aligned pointer field that only
+        // this module accesses while the driver is bound, always atomically.
+        unsafe { AtomicPtr::from_ptr(ptr::addr_of_mut!((*self.0.get()).dev.driver_data)) }
+    }
+}
+
+/// A registered rpmsg driver; unregistering unbinds every channel.
+///
+/// # Invariants
+///
+/// `drv` is registered with the rpmsg core for the lifetime of `self`.
+pub(crate) struct Registration<T: Driver> {
+    drv: KBox<Opaque<bindings::rpmsg_driver>>,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The registration is only used to unregister, which may happen from
+// any thread.
+unsafe impl<T: Driver> Send for Registration<T> {}
+// SAFETY: `&Registration` exposes nothing.
+unsafe impl<T: Driver> Sync for Registration<T> {}
+
+impl<T: Driver> Registration<T> {
+    /// Registers the driver.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: All-zero is a valid `rpmsg_driver` (null pointers, `None`).
+        let mut raw: bindings::rpmsg_driver = unsafe { core::mem::zeroed() };
+        raw.drv.name = T::NAME.as_char_ptr();
+        raw.drv.of_match_table = T::OF_MATCH.0.as_ptr();
+        raw.probe = Some(Self::probe_callback);
+        raw.callback = Some(Self::rx_callback);
+        let drv = KBox::new(Opaque::new(raw), GFP_KERNEL)?;
+        // SAFETY: `drv` is a fully initialised rpmsg driver at a stable heap
+        // address that outlives the registration (freed only after
+        // unregistering in `drop`).
+        to_result(unsafe {
+            bindings::__register_rpmsg_driver(drv.get(), this_module::<T::OwnerModule>().as_ptr())
+        })?;
+        // INVARIANT: registered above.
+        Ok(Self { drv, _p: PhantomData })
+    }
+
+    extern "C" fn probe_callback(raw: *mut bindings::rpmsg_device) -> c_int {
+        // SAFETY: The rpmsg core passes a valid device being bound.
+        let dev = unsafe { Device::from_raw(raw) };
+        let data = match T::probe(dev) {
+            Ok(data) => data,
+            Err(e) => return e.to_errno(),
+        };
+        // SAFETY: The data is never moved out of the box; it is dropped in
+        // place by `drop_data`.
+        let data = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
+        // Publish before the callback can look for it.
+        dev.drvdata().store(data.cast(), Ordering::Release);
+        // SAFETY: The device is being bound (we are in probe). On failure
+        // devm_add_action_or_reset() runs `drop_data` immediately.
+        let ret = unsafe {
+            bindings::devm_add_action_or_reset(
+                ptr::addr_of_mut!((*raw).dev),
+                Some(Self::drop_data),
+                raw.cast(),
+            )
+        };
+        ret
+    }
+
+    unsafe extern "C" fn drop_data(raw: *mut c_void) {
+        // SAFETY: Registered by `probe_callback` with the `rpmsg_device` as
+        // argument, which devres keeps alive while running its actions.
+        let dev = unsafe { Device::from_raw(raw.cast()) };
+        let data = dev.drvdata().swap(ptr::null_mut(), Ordering::AcqRel);
+        if !data.is_null() {
+            // SAFETY: `data` came from `KBox::into_raw` in `probe_callback`
+            // and is reconstructed once (the pointer was swapped out). Devres
+            // actions run after the core destroyed the endpoint, so no
+            // callback still uses it.
+            drop(unsafe { KBox::from_raw(data.cast::<T::Data>()) });
+        }
+    }
+
+    extern "C" fn rx_callback(
+        raw: *mut bindings::rpmsg_device,
+        msg: *mut c_void,
+        len: c_int,
+        _priv: *mut c_void,
+        src: u32,
+    ) -> c_int {
+        // SAFETY: The transport passes the device owning the endpoint.
+        let dev = unsafe { Device::from_raw(raw) };
+        let data = dev.drvdata().load(Ordering::Acquire).cast::<T::Data>();
+        let Ok(len) = usize::try_from(len) else {
+            return 0;
+        };
+        if data.is_null() || msg.is_null() {
+            // Not (or no longer) bound: nobody to deliver to.
+            return 0;
+        }
+        // SAFETY: The transport guarantees `msg` is valid for `len` bytes
+        // during the callback.
+        let msg = unsafe { core::slice::from_raw_parts(msg.cast::<u8>(), len) };
+        // SAFETY: `data` was published by `probe_callback` and stays valid
+        // until `drop_data`, which only runs after the endpoint is destroyed
+        // and hence after every callback has returned.
+        T::callback(dev, unsafe { &*data }, msg, src);
+        0
+    }
+}
+
+impl<T: Driver> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: Registered in `new` (type invariant).
+        unsafe { bindings::unregister_rpmsg_driver(self.drv.get()) };
+    }
+}

@@ -1,0 +1,15 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of `make run`: load the mock DSP and qda.ko, show the driver.
+set -e
+echo "== loading the mock DSP (two channels: cdsp with 4 CBs, adsp with 2)"
+insmod qda_mock_dsp.ko
+echo "== loading qda.ko"
+insmod qda.ko
+echo "== qda-info"
+./qda-info
+echo "== simulating a restart of the cdsp channel"
+echo "restart cdsp" > /sys/kernel/debug/qda_mock_dsp/control
+./qda-info
+rmmod qda
+rmmod qda_mock_dsp

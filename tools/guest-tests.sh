@@ -1,0 +1,20 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of `make check` (run by tools/run-tests inside tools/qda-vm):
+# loads the mock DSP and qda.ko, reports the KUnit results of the load, runs
+# the kselftests (TAP) and unloads everything.
+export QDA_MODDIR=$PWD
+st=0
+insmod qda_mock_dsp.ko || { echo "FATAL: mock DSP failed to load"; exit 1; }
+dmesg -c >/dev/null
+insmod qda.ko || { echo "FATAL: qda.ko failed to load"; exit 1; }
+echo "== kunit"
+dmesg | sed -n 's/^\[[^]]*\] //p' | grep -E '^ *(# Subtest:|(not )?ok [0-9]+ )' | sed 's/^/KUNIT: /'
+for t in qda_test fastrpc_test; do
+	echo "== kselftest $t"
+	./$t || st=1
+done
+echo "== unload"
+rmmod qda || st=1
+rmmod qda_mock_dsp || st=1
+exit $st

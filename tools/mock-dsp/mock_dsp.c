@@ -1,0 +1,843 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qda_mock_dsp - a fake Hexagon DSP behind fake rpmsg channels, for tests only
+ *
+ * Never load this on real hardware: it exists so that the FastRPC drivers
+ * (the upstream drivers/misc/fastrpc.c and QDA) can be probed, driven and torn
+ * down in a QEMU guest that has no DSP.
+ *
+ * Contract
+ * --------
+ * Device tree.  On load the module applies an of_changeset under of_root:
+ *
+ *	/qda-mock {
+ *		fastrpc-cdsp {
+ *			compatible = "qcom,fastrpc";
+ *			label = "cdsp";
+ *			qcom,non-secure-domain;
+ *			#address-cells = <1>;
+ *			#size-cells = <0>;
+ *			compute-cb@1 { compatible = "qcom,fastrpc-compute-cb"; reg = <1>; };
+ *			compute-cb@2 { ... reg = <2>; };
+ *			compute-cb@3 { ... reg = <3>; qcom,nsessions = <2>; };
+ *			compute-cb@4 { ... reg = <4>; };
+ *		};
+ *		fastrpc-adsp {
+ *			(same properties, label = "adsp", compute-cb@1 and @2)
+ *		};
+ *	};
+ *
+ * and reverts it on unload.  The CB nodes are not turned into devices by this
+ * module; the bound driver does that (fastrpc.c calls of_platform_populate()).
+ *
+ * Channels.  Each fastrpc-<label> node gets its own faux device
+ * ("qda-mock-<label>", standing for the glink edge of that DSP) as parent of
+ * one rpmsg device named "fastrpcglink-apps-dsp" with src = dst =
+ * RPMSG_ADDR_ANY and of_node = the fastrpc-<label> node, so any rpmsg driver
+ * matching "qcom,fastrpc" binds to it.  One parent per channel keeps the rpmsg
+ * device names ("<parent>.<name>.<src>.<dst>") unique, as real edges do.
+ *
+ * Sending.  send()/sendto()/trysend()/trysendto() copy the message, queue it to
+ * the channel's ordered workqueue and return 0 without waiting for the DSP.
+ * send() and sendto() may sleep (might_sleep(): the real glink send can), the
+ * try variants never do.  Errors: -EINVAL for a negative length,
+ * -EMSGSIZE above MOCK_MTU bytes, -ENOMEM, and -EPIPE while the channel is
+ * stopped or being stopped.
+ *
+ * The DSP.  For now it answers every message of at least 40 bytes (a FastRPC
+ * request, struct mock_invoke_req) with a 16-byte response {u64 ctx echoed;
+ * s32 retval = MOCK_STATUS_UNSUPPORTED, i.e. 0x80000414 = DSP_AEE_EOFFSET +
+ * AEE_EUNSUPPORTED, "not implemented on this DSP"; u32 zero padding}.  Shorter
+ * messages are counted and dropped.
+ *
+ * Receiving.  Responses reach ept->cb(rpdev, data, 16, ept->priv,
+ * RPMSG_ADDR_ANY) in order.  With the hardirq_rx module parameter set (the
+ * default) they are delivered from a hard-IRQ irq_work under a spinlock, which
+ * is the context qcom_glink_smem gives rpmsg callbacks on real SoCs: a driver
+ * whose callback sleeps or takes IRQ-unsafe locks is caught by
+ * DEBUG_ATOMIC_SLEEP/lockdep here.  With hardirq_rx=0 they are delivered from
+ * the channel's workqueue under ept->cb_lock (process context, like
+ * virtio_rpmsg_bus).  Either way destroy_ept clears ept->cb under every lock
+ * the delivery path takes, so no callback runs once destroy_ept has returned.
+ *
+ * Counters.  Per channel, cumulative over restarts: received (every message
+ * accepted by a send op), answered (responses handed to a callback) and
+ * dropped (too short, discarded by a stop, or the endpoint was destroyed).
+ *
+ * Control.  /sys/kernel/debug/qda_mock_dsp/control accepts one command per
+ * write:
+ *	stop <label>	quiesce the DSP side and device_unregister() the rpmsg
+ *			device: the bound driver's remove runs, which is how a
+ *			DSP subsystem restart (SSR) looks to it.  Requests and
+ *			responses still queued are dropped.
+ *	start <label>	register a fresh rpmsg device for the channel.
+ *	restart <label>	stop (if up) then start.
+ * Errors: -EINVAL for an unknown command or missing label, -ENODEV for an
+ * unknown label, -EALREADY for stop of a stopped or start of a started
+ * channel.  Reading control (or status) prints one line per channel:
+ *	<label> up|down received=N answered=N dropped=N
+ *
+ * Unloading stops every channel, waits for the rpmsg devices to be released,
+ * then destroys the faux devices and reverts the device tree.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/device/faux.h>
+#include <linux/irq_work.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/of.h>
+#include <linux/overflow.h>
+#include <linux/rpmsg.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/wait_bit.h>
+#include <linux/workqueue.h>
+
+#include "rpmsg_internal.h"
+
+#define MOCK_CHANNEL_NAME	"fastrpcglink-apps-dsp"
+/* Largest message the send ops accept. */
+#define MOCK_MTU		4096
+/* DSP_AEE_EOFFSET (0x80000400) + AEE_EUNSUPPORTED (0x14). */
+#define MOCK_STATUS_UNSUPPORTED	0x80000414u
+
+static bool hardirq_rx = true;
+module_param(hardirq_rx, bool, 0444);
+MODULE_PARM_DESC(hardirq_rx,
+		 "Deliver responses in hard-IRQ context like qcom_glink_smem (default: Y)");
+
+/* A FastRPC request as drivers/misc/fastrpc.c sends it. */
+struct mock_invoke_req {
+	s32 client_id;
+	s32 tid;
+	u64 ctx;
+	u32 handle;
+	u32 sc;
+	u64 addr;
+	u64 size;
+};
+static_assert(sizeof(struct mock_invoke_req) == 40);
+
+/* The DSP's answer; fastrpc.c reads {u64 ctx; int retval}. */
+struct mock_invoke_rsp {
+	u64 ctx;
+	s32 retval;
+	u32 pad;
+};
+static_assert(sizeof(struct mock_invoke_rsp) == 16);
+
+struct mock_cb_desc {
+	u32 reg;
+	u32 nsessions;		/* 0: no qcom,nsessions property */
+};
+
+struct mock_chan_desc {
+	const char *label;
+	const struct mock_cb_desc *cbs;
+	unsigned int ncbs;
+};
+
+static const struct mock_cb_desc mock_cdsp_cbs[] = {
+	{ .reg = 1 }, { .reg = 2 }, { .reg = 3, .nsessions = 2 }, { .reg = 4 },
+};
+
+static const struct mock_cb_desc mock_adsp_cbs[] = {
+	{ .reg = 1 }, { .reg = 2 },
+};
+
+static const struct mock_chan_desc mock_chan_descs[] = {
+	{ "cdsp", mock_cdsp_cbs, ARRAY_SIZE(mock_cdsp_cbs) },
+	{ "adsp", mock_adsp_cbs, ARRAY_SIZE(mock_adsp_cbs) },
+};
+
+struct mock_channel;
+
+struct mock_ept {
+	struct rpmsg_endpoint ept;
+	struct mock_channel *chan;
+	/* Guards ept.cb against the hard-IRQ delivery path. */
+	spinlock_t rx_lock;
+};
+
+struct mock_rpdev {
+	struct rpmsg_device rpdev;
+	struct mock_channel *chan;
+};
+
+/* A message in flight; holds a reference on the endpoint it belongs to. */
+struct mock_msg {
+	struct list_head node;
+	struct mock_ept *mept;
+	int len;
+	u8 data[] __counted_by(len);
+};
+
+struct mock_channel {
+	const struct mock_chan_desc *desc;
+	/* fastrpc-<label>; valid while mock_ocs is applied. */
+	struct device_node *np;
+	struct faux_device *parent;
+	/* Registered rpmsg device, NULL while stopped.  Protected by mock_lock. */
+	struct mock_rpdev *mrpdev;
+	struct workqueue_struct *wq;
+	struct work_struct work;
+	struct irq_work rx_work;
+	/* Protects everything below; taken from hard IRQ, so always irqsave. */
+	spinlock_t lock;
+	bool up;
+	struct list_head requests;
+	struct list_head responses;
+	u64 received;
+	u64 answered;
+	u64 dropped;
+};
+
+/* Serialises start/stop and the readers of mrpdev. */
+static DEFINE_MUTEX(mock_lock);
+static struct mock_channel mock_channels[ARRAY_SIZE(mock_chan_descs)];
+static struct of_changeset mock_ocs;
+static struct dentry *mock_debugfs;
+/* rpmsg devices not yet released; module exit waits for zero. */
+static atomic_t mock_live_rpdevs = ATOMIC_INIT(0);
+
+static struct mock_ept *to_mock_ept(struct rpmsg_endpoint *ept)
+{
+	return container_of(ept, struct mock_ept, ept);
+}
+
+static void mock_ept_release(struct kref *kref)
+{
+	struct rpmsg_endpoint *ept = container_of(kref, struct rpmsg_endpoint,
+						  refcount);
+
+	mutex_destroy(&ept->cb_lock);
+	kfree(to_mock_ept(ept));
+}
+
+/* Account for a finished message and free it.  Any context. */
+static void mock_msg_done(struct mock_channel *chan, struct mock_msg *msg,
+			  bool answered)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	if (answered)
+		chan->answered++;
+	else
+		chan->dropped++;
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	kref_put(&msg->mept->ept.refcount, mock_ept_release);
+	kfree(msg);
+}
+
+/* Hand one response to the endpoint's callback.  Process context. */
+static void mock_deliver_locked_cb(struct mock_channel *chan,
+				   struct mock_msg *msg)
+{
+	struct rpmsg_endpoint *ept = &msg->mept->ept;
+	bool answered = false;
+
+	mutex_lock(&ept->cb_lock);
+	if (ept->cb) {
+		ept->cb(ept->rpdev, msg->data, msg->len, ept->priv,
+			RPMSG_ADDR_ANY);
+		answered = true;
+	}
+	mutex_unlock(&ept->cb_lock);
+
+	mock_msg_done(chan, msg, answered);
+}
+
+/* Hard-IRQ delivery, the way qcom_glink_native calls callbacks. */
+static void mock_rx_work(struct irq_work *work)
+{
+	struct mock_channel *chan = container_of(work, struct mock_channel,
+						 rx_work);
+	struct mock_msg *msg, *tmp;
+	unsigned long flags;
+	LIST_HEAD(list);
+
+	spin_lock_irqsave(&chan->lock, flags);
+	list_splice_init(&chan->responses, &list);
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	list_for_each_entry_safe(msg, tmp, &list, node) {
+		struct rpmsg_endpoint *ept = &msg->mept->ept;
+		bool answered = false;
+
+		list_del(&msg->node);
+		spin_lock_irqsave(&msg->mept->rx_lock, flags);
+		if (ept->cb) {
+			ept->cb(ept->rpdev, msg->data, msg->len, ept->priv,
+				RPMSG_ADDR_ANY);
+			answered = true;
+		}
+		spin_unlock_irqrestore(&msg->mept->rx_lock, flags);
+		mock_msg_done(chan, msg, answered);
+	}
+}
+
+/* The DSP side: turn one request into a response (or drop it). */
+static void mock_dsp_handle(struct mock_channel *chan, struct mock_msg *msg)
+{
+	struct mock_invoke_req req;
+	struct mock_invoke_rsp rsp = { .retval = MOCK_STATUS_UNSUPPORTED };
+	unsigned long flags;
+
+	if (msg->len < sizeof(req)) {
+		mock_msg_done(chan, msg, false);
+		return;
+	}
+
+	memcpy(&req, msg->data, sizeof(req));
+	rsp.ctx = req.ctx;
+	/* The response is shorter than the request: reuse the buffer. */
+	msg->len = sizeof(rsp);
+	memcpy(msg->data, &rsp, sizeof(rsp));
+
+	if (!hardirq_rx) {
+		mock_deliver_locked_cb(chan, msg);
+		return;
+	}
+
+	spin_lock_irqsave(&chan->lock, flags);
+	if (chan->up) {
+		list_add_tail(&msg->node, &chan->responses);
+		irq_work_queue(&chan->rx_work);
+		msg = NULL;
+	}
+	spin_unlock_irqrestore(&chan->lock, flags);
+	if (msg)
+		mock_msg_done(chan, msg, false);
+}
+
+static void mock_dsp_work(struct work_struct *work)
+{
+	struct mock_channel *chan = container_of(work, struct mock_channel,
+						 work);
+	struct mock_msg *msg;
+	unsigned long flags;
+
+	for (;;) {
+		spin_lock_irqsave(&chan->lock, flags);
+		msg = list_first_entry_or_null(&chan->requests,
+					       struct mock_msg, node);
+		if (msg)
+			list_del(&msg->node);
+		spin_unlock_irqrestore(&chan->lock, flags);
+		if (!msg)
+			return;
+		mock_dsp_handle(chan, msg);
+	}
+}
+
+static int mock_queue(struct rpmsg_endpoint *ept, const void *data, int len,
+		      gfp_t gfp)
+{
+	struct mock_ept *mept = to_mock_ept(ept);
+	struct mock_channel *chan = mept->chan;
+	struct mock_msg *msg;
+	unsigned long flags;
+
+	if (len < 0)
+		return -EINVAL;
+	if (len > MOCK_MTU)
+		return -EMSGSIZE;
+
+	msg = kmalloc(struct_size(msg, data, len), gfp);
+	if (!msg)
+		return -ENOMEM;
+	msg->len = len;
+	memcpy(msg->data, data, len);
+	msg->mept = mept;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	if (!chan->up) {
+		spin_unlock_irqrestore(&chan->lock, flags);
+		kfree(msg);
+		return -EPIPE;
+	}
+	kref_get(&ept->refcount);
+	chan->received++;
+	list_add_tail(&msg->node, &chan->requests);
+	queue_work(chan->wq, &chan->work);
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	return 0;
+}
+
+static int mock_send(struct rpmsg_endpoint *ept, const void *data, int len)
+{
+	might_sleep();
+	return mock_queue(ept, data, len, GFP_KERNEL);
+}
+
+static int mock_sendto(struct rpmsg_endpoint *ept, const void *data, int len,
+		       u32 dst)
+{
+	might_sleep();
+	return mock_queue(ept, data, len, GFP_KERNEL);
+}
+
+static int mock_trysend(struct rpmsg_endpoint *ept, const void *data, int len)
+{
+	return mock_queue(ept, data, len, GFP_ATOMIC);
+}
+
+static int mock_trysendto(struct rpmsg_endpoint *ept, const void *data,
+			  int len, u32 dst)
+{
+	return mock_queue(ept, data, len, GFP_ATOMIC);
+}
+
+static void mock_destroy_ept(struct rpmsg_endpoint *ept)
+{
+	struct mock_ept *mept = to_mock_ept(ept);
+	unsigned long flags;
+
+	/* Once cb is NULL under both locks no delivery path can call it. */
+	mutex_lock(&ept->cb_lock);
+	spin_lock_irqsave(&mept->rx_lock, flags);
+	ept->cb = NULL;
+	spin_unlock_irqrestore(&mept->rx_lock, flags);
+	mutex_unlock(&ept->cb_lock);
+
+	kref_put(&ept->refcount, mock_ept_release);
+}
+
+static const struct rpmsg_endpoint_ops mock_ept_ops = {
+	.destroy_ept = mock_destroy_ept,
+	.send = mock_send,
+	.sendto = mock_sendto,
+	.trysend = mock_trysend,
+	.trysendto = mock_trysendto,
+};
+
+static struct rpmsg_endpoint *mock_create_ept(struct rpmsg_device *rpdev,
+					      rpmsg_rx_cb_t cb, void *priv,
+					      struct rpmsg_channel_info chinfo)
+{
+	struct mock_rpdev *mrpdev = container_of(rpdev, struct mock_rpdev,
+						 rpdev);
+	struct mock_ept *mept;
+
+	mept = kzalloc_obj(*mept);
+	if (!mept)
+		return NULL;
+
+	kref_init(&mept->ept.refcount);
+	mutex_init(&mept->ept.cb_lock);
+	spin_lock_init(&mept->rx_lock);
+	mept->ept.rpdev = rpdev;
+	mept->ept.cb = cb;
+	mept->ept.priv = priv;
+	mept->ept.addr = chinfo.src;
+	mept->ept.ops = &mock_ept_ops;
+	mept->chan = mrpdev->chan;
+
+	return &mept->ept;
+}
+
+static const struct rpmsg_device_ops mock_rpdev_ops = {
+	.create_ept = mock_create_ept,
+};
+
+static void mock_rpdev_release(struct device *dev)
+{
+	struct rpmsg_device *rpdev = container_of(dev, struct rpmsg_device,
+						  dev);
+
+	of_node_put(dev->of_node);
+	kfree(container_of(rpdev, struct mock_rpdev, rpdev));
+	if (atomic_dec_and_test(&mock_live_rpdevs))
+		wake_up_var(&mock_live_rpdevs);
+}
+
+/*
+ * Stop the DSP side: refuse new messages, wait for the worker and the IRQ
+ * delivery, and drop whatever is still queued.
+ */
+static void mock_channel_quiesce(struct mock_channel *chan)
+{
+	struct mock_msg *msg, *tmp;
+	unsigned long flags;
+	LIST_HEAD(list);
+
+	spin_lock_irqsave(&chan->lock, flags);
+	chan->up = false;
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	cancel_work_sync(&chan->work);
+	irq_work_sync(&chan->rx_work);
+
+	spin_lock_irqsave(&chan->lock, flags);
+	list_splice_init(&chan->requests, &list);
+	list_splice_tail_init(&chan->responses, &list);
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	list_for_each_entry_safe(msg, tmp, &list, node) {
+		list_del(&msg->node);
+		mock_msg_done(chan, msg, false);
+	}
+}
+
+static int mock_channel_start(struct mock_channel *chan)
+{
+	struct mock_rpdev *mrpdev;
+	struct rpmsg_device *rpdev;
+	unsigned long flags;
+	int ret;
+
+	lockdep_assert_held(&mock_lock);
+	if (chan->mrpdev)
+		return -EALREADY;
+
+	mrpdev = kzalloc_obj(*mrpdev);
+	if (!mrpdev)
+		return -ENOMEM;
+	mrpdev->chan = chan;
+	rpdev = &mrpdev->rpdev;
+	strscpy(rpdev->id.name, MOCK_CHANNEL_NAME, sizeof(rpdev->id.name));
+	rpdev->src = RPMSG_ADDR_ANY;
+	rpdev->dst = RPMSG_ADDR_ANY;
+	rpdev->ops = &mock_rpdev_ops;
+	rpdev->dev.parent = &chan->parent->dev;
+	rpdev->dev.of_node = of_node_get(chan->np);
+	rpdev->dev.release = mock_rpdev_release;
+	atomic_inc(&mock_live_rpdevs);
+
+	/* Up before registering: the driver's probe may already send. */
+	spin_lock_irqsave(&chan->lock, flags);
+	chan->up = true;
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	/* On failure this has dropped the device, and with it mrpdev. */
+	ret = rpmsg_register_device(rpdev);
+	if (ret) {
+		pr_err("%s: rpmsg_register_device failed: %d\n",
+		       chan->desc->label, ret);
+		mock_channel_quiesce(chan);
+		return ret;
+	}
+	chan->mrpdev = mrpdev;
+
+	return 0;
+}
+
+static int mock_channel_stop(struct mock_channel *chan)
+{
+	struct mock_rpdev *mrpdev = chan->mrpdev;
+
+	lockdep_assert_held(&mock_lock);
+	if (!mrpdev)
+		return -EALREADY;
+
+	mock_channel_quiesce(chan);
+	chan->mrpdev = NULL;
+	device_unregister(&mrpdev->rpdev.dev);
+
+	return 0;
+}
+
+static struct mock_channel *mock_channel_find(const char *label)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mock_channels); i++)
+		if (!strcmp(mock_channels[i].desc->label, label))
+			return &mock_channels[i];
+
+	return NULL;
+}
+
+static int mock_control_show(struct seq_file *m, void *unused)
+{
+	unsigned int i;
+
+	mutex_lock(&mock_lock);
+	for (i = 0; i < ARRAY_SIZE(mock_channels); i++) {
+		struct mock_channel *chan = &mock_channels[i];
+		u64 received, answered, dropped;
+		unsigned long flags;
+
+		spin_lock_irqsave(&chan->lock, flags);
+		received = chan->received;
+		answered = chan->answered;
+		dropped = chan->dropped;
+		spin_unlock_irqrestore(&chan->lock, flags);
+
+		seq_printf(m, "%s %s received=%llu answered=%llu dropped=%llu\n",
+			   chan->desc->label, chan->mrpdev ? "up" : "down",
+			   received, answered, dropped);
+	}
+	mutex_unlock(&mock_lock);
+
+	return 0;
+}
+
+static ssize_t mock_control_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct mock_channel *chan;
+	char buf[32], *label, *cmd;
+	int ret;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+
+	label = strim(buf);
+	cmd = strsep(&label, " \t");
+	if (strcmp(cmd, "start") && strcmp(cmd, "stop") &&
+	    strcmp(cmd, "restart"))
+		return -EINVAL;
+	if (!label)
+		return -EINVAL;
+	label = skip_spaces(label);
+	chan = mock_channel_find(label);
+	if (!chan)
+		return -ENODEV;
+
+	mutex_lock(&mock_lock);
+	if (!strcmp(cmd, "start")) {
+		ret = mock_channel_start(chan);
+	} else if (!strcmp(cmd, "stop")) {
+		ret = mock_channel_stop(chan);
+	} else {
+		ret = mock_channel_stop(chan);
+		if (!ret || ret == -EALREADY)
+			ret = mock_channel_start(chan);
+	}
+	mutex_unlock(&mock_lock);
+
+	return ret ? ret : count;
+}
+
+DEFINE_SHOW_STORE_ATTRIBUTE(mock_control);
+
+static int mock_status_show(struct seq_file *m, void *unused)
+{
+	return mock_control_show(m, unused);
+}
+
+DEFINE_SHOW_ATTRIBUTE(mock_status);
+
+static int mock_add_cb_node(struct device_node *parent,
+			    const struct mock_cb_desc *cb)
+{
+	struct device_node *np;
+	char name[32];
+	int ret;
+
+	snprintf(name, sizeof(name), "compute-cb@%u", cb->reg);
+	np = of_changeset_create_node(&mock_ocs, parent, name);
+	if (!np)
+		return -ENOMEM;
+
+	ret = of_changeset_add_prop_string(&mock_ocs, np, "compatible",
+					   "qcom,fastrpc-compute-cb");
+	if (!ret)
+		ret = of_changeset_add_prop_u32(&mock_ocs, np, "reg", cb->reg);
+	if (!ret && cb->nsessions)
+		ret = of_changeset_add_prop_u32(&mock_ocs, np,
+						"qcom,nsessions",
+						cb->nsessions);
+	/* The changeset holds its own reference. */
+	of_node_put(np);
+
+	return ret;
+}
+
+static int mock_add_channel_node(struct device_node *parent,
+				 struct mock_channel *chan)
+{
+	const struct mock_chan_desc *desc = chan->desc;
+	struct device_node *np;
+	unsigned int i;
+	char name[32];
+	int ret;
+
+	snprintf(name, sizeof(name), "fastrpc-%s", desc->label);
+	np = of_changeset_create_node(&mock_ocs, parent, name);
+	if (!np)
+		return -ENOMEM;
+	/* The changeset holds its own reference until it is destroyed. */
+	of_node_put(np);
+	chan->np = np;
+
+	ret = of_changeset_add_prop_string(&mock_ocs, np, "compatible",
+					   "qcom,fastrpc");
+	if (!ret)
+		ret = of_changeset_add_prop_string(&mock_ocs, np, "label",
+						   desc->label);
+	if (!ret)
+		ret = of_changeset_add_prop_bool(&mock_ocs, np,
+						 "qcom,non-secure-domain");
+	if (!ret)
+		ret = of_changeset_add_prop_u32(&mock_ocs, np,
+						"#address-cells", 1);
+	if (!ret)
+		ret = of_changeset_add_prop_u32(&mock_ocs, np,
+						"#size-cells", 0);
+	for (i = 0; !ret && i < desc->ncbs; i++)
+		ret = mock_add_cb_node(np, &desc->cbs[i]);
+
+	return ret;
+}
+
+static int mock_of_create(void)
+{
+	struct device_node *root;
+	unsigned int i;
+	int ret = 0;
+
+	if (!of_root) {
+		pr_err("no device tree root (CONFIG_OF without of_root?)\n");
+		return -ENODEV;
+	}
+
+	of_changeset_init(&mock_ocs);
+	root = of_changeset_create_node(&mock_ocs, of_root, "qda-mock");
+	if (!root) {
+		ret = -ENOMEM;
+		goto err_destroy;
+	}
+	of_node_put(root);
+
+	for (i = 0; !ret && i < ARRAY_SIZE(mock_channels); i++)
+		ret = mock_add_channel_node(root, &mock_channels[i]);
+	if (!ret)
+		ret = of_changeset_apply(&mock_ocs);
+	if (ret)
+		goto err_destroy;
+
+	return 0;
+
+err_destroy:
+	pr_err("cannot create the device tree nodes: %d\n", ret);
+	of_changeset_destroy(&mock_ocs);
+	return ret;
+}
+
+static void mock_of_destroy(void)
+{
+	int ret;
+
+	ret = of_changeset_revert(&mock_ocs);
+	if (ret)
+		pr_err("of_changeset_revert failed: %d\n", ret);
+	of_changeset_destroy(&mock_ocs);
+}
+
+static void mock_channels_destroy(void)
+{
+	unsigned int i;
+
+	mutex_lock(&mock_lock);
+	for (i = 0; i < ARRAY_SIZE(mock_channels); i++)
+		mock_channel_stop(&mock_channels[i]);
+	mutex_unlock(&mock_lock);
+
+	/* The rpmsg devices hold references on the faux parents. */
+	wait_var_event(&mock_live_rpdevs, !atomic_read(&mock_live_rpdevs));
+
+	for (i = 0; i < ARRAY_SIZE(mock_channels); i++) {
+		struct mock_channel *chan = &mock_channels[i];
+
+		if (chan->wq)
+			destroy_workqueue(chan->wq);
+		chan->wq = NULL;
+		faux_device_destroy(chan->parent);
+		chan->parent = NULL;
+	}
+}
+
+static int mock_channels_create(void)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(mock_channels); i++) {
+		struct mock_channel *chan = &mock_channels[i];
+		const char *label = chan->desc->label;
+		char name[32];
+
+		snprintf(name, sizeof(name), "qda-mock-%s", label);
+		chan->parent = faux_device_create(name, NULL, NULL);
+		if (!chan->parent)
+			return -ENOMEM;
+		chan->wq = alloc_ordered_workqueue("qda-mock-%s", 0, label);
+		if (!chan->wq)
+			return -ENOMEM;
+	}
+
+	mutex_lock(&mock_lock);
+	for (i = 0, ret = 0; !ret && i < ARRAY_SIZE(mock_channels); i++)
+		ret = mock_channel_start(&mock_channels[i]);
+	mutex_unlock(&mock_lock);
+
+	return ret;
+}
+
+static int __init mock_dsp_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(mock_channels); i++) {
+		struct mock_channel *chan = &mock_channels[i];
+
+		chan->desc = &mock_chan_descs[i];
+		spin_lock_init(&chan->lock);
+		INIT_LIST_HEAD(&chan->requests);
+		INIT_LIST_HEAD(&chan->responses);
+		INIT_WORK(&chan->work, mock_dsp_work);
+		chan->rx_work = IRQ_WORK_INIT_HARD(mock_rx_work);
+	}
+
+	ret = mock_of_create();
+	if (ret)
+		return ret;
+
+	ret = mock_channels_create();
+	if (ret) {
+		mock_channels_destroy();
+		mock_of_destroy();
+		return ret;
+	}
+
+	mock_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("control", 0600, mock_debugfs, NULL,
+			    &mock_control_fops);
+	debugfs_create_file("status", 0400, mock_debugfs, NULL,
+			    &mock_status_fops);
+
+	pr_info("mock DSP channels up (hardirq_rx=%d)\n", hardirq_rx);
+	return 0;
+}
+
+static void __exit mock_dsp_exit(void)
+{
+	/* Waits for control writers still running. */
+	debugfs_remove(mock_debugfs);
+	mock_channels_destroy();
+	mock_of_destroy();
+}
+
+module_init(mock_dsp_init);
+module_exit(mock_dsp_exit);
+
+MODULE_DESCRIPTION("Mock Hexagon DSP rpmsg channels for testing FastRPC drivers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qda-info - show what the QDA driver exposes: each accel node, the DSP
+ * behind it (DRM_IOCTL_QDA_QUERY) and its compute context banks (sysfs).
+ *
+ * Usage: qda-info
+ * Exit status: 0 if at least one QDA node was found, 1 otherwise.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <drm/drm.h>
+#include "qda_accel.h"
+
+static int read_attr(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[600];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static int is_cb(const char *dir)
+{
+	char link[600], target[600];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "%s/subsystem", dir);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return 0;
+	target[n] = 0;
+	return !strcmp(strrchr(target, '/') ? strrchr(target, '/') + 1 : target, "qda-cb");
+}
+
+static void show_cbs(const char *node)
+{
+	char devdir[300], cbdir[600], sid[32], ns[32], group[600];
+	struct dirent **list;
+	int i, n;
+
+	snprintf(devdir, sizeof(devdir), "/sys/class/accel/%s/device", node);
+	n = scandir(devdir, &list, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		ssize_t len;
+
+		snprintf(cbdir, sizeof(cbdir), "%s/%s", devdir, list[i]->d_name);
+		if (list[i]->d_name[0] != '.' && is_cb(cbdir) &&
+		    !read_attr(cbdir, "sid", sid, sizeof(sid)) &&
+		    !read_attr(cbdir, "nsessions", ns, sizeof(ns))) {
+			char link[700];
+
+			snprintf(link, sizeof(link), "%s/iommu_group", cbdir);
+			len = readlink(link, group, sizeof(group) - 1);
+			if (len > 0) {
+				group[len] = 0;
+			} else {
+				strcpy(group, "none (dma-direct)");
+			}
+			printf("    cb %-14s sid %-3s sessions %-3s iommu-group %s\n",
+			       list[i]->d_name, sid, ns,
+			       len > 0 ? strrchr(group, '/') + 1 : group);
+		}
+		free(list[i]);
+	}
+	if (n >= 0)
+		free(list);
+}
+
+int main(void)
+{
+	struct dirent **list;
+	int i, n, found = 0;
+
+	n = scandir("/dev/accel", &list, NULL, alphasort);
+	if (n < 0) {
+		fprintf(stderr, "qda-info: /dev/accel: %s\n", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		char path[300], name[32] = { 0 };
+		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+		struct drm_qda_query q;
+		int fd;
+
+		if (strncmp(list[i]->d_name, "accel", 5))
+			goto next;
+		snprintf(path, sizeof(path), "/dev/accel/%s", list[i]->d_name);
+		fd = open(path, O_RDWR);
+		if (fd < 0) {
+			printf("%s: %s\n", path, strerror(errno));
+			goto next;
+		}
+		if (ioctl(fd, DRM_IOCTL_VERSION, &v) || strcmp(name, "qda")) {
+			close(fd);
+			goto next;
+		}
+		memset(&q, 0, sizeof(q));
+		if (ioctl(fd, DRM_IOCTL_QDA_QUERY, &q)) {
+			printf("%s: QUERY: %s\n", path, strerror(errno));
+		} else {
+			printf("%s: driver %s %d.%d, dsp %s, capabilities 0x%x\n",
+			       path, name, v.version_major, v.version_minor,
+			       (char *)q.dsp_name, q.capabilities);
+			show_cbs(list[i]->d_name);
+			found++;
+		}
+		close(fd);
+next:
+		free(list[i]);
+	}
+	free(list);
+	if (!found)
+		printf("no QDA accel nodes\n");
+	return found ? 0 : 1;
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the QDA kselftests: finding accel nodes by DSP name,
+ * driving the mock DSP's control file and (un)loading modules.
+ *
+ * The tests run inside the QEMU guest of tools/qda-vm with the modules in
+ * $QDA_MODDIR (default: the current directory) and expect the mock DSP and
+ * qda.ko to be loaded when they start; every test leaves them loaded.
+ */
+#ifndef QDA_COMMON_H
+#define QDA_COMMON_H
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <drm/drm.h>
+#include "qda_accel.h"
+
+#define MOCK_CONTROL "/sys/kernel/debug/qda_mock_dsp/control"
+#define CB_BUS_DIR "/sys/bus/qda-cb/devices"
+
+static inline const char *qda_moddir(void)
+{
+	const char *d = getenv("QDA_MODDIR");
+
+	return d ? d : ".";
+}
+
+/* Runs a shell command quietly; returns its exit status or -1. */
+static inline int qda_sh(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static inline int qda_sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static inline int qda_insmod(const char *mod)
+{
+	return qda_sh("insmod %s/%s.ko 2>/dev/null", qda_moddir(), mod);
+}
+
+static inline int qda_rmmod(const char *mod)
+{
+	return qda_sh("rmmod %s 2>/dev/null", mod);
+}
+
+static inline int qda_module_loaded(const char *mod)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", mod);
+	return access(path, F_OK) == 0;
+}
+
+/* Writes a command ("stop cdsp", ...) to the mock DSP; returns 0 or -errno. */
+static inline int mock_control(const char *cmd)
+{
+	int fd = open(MOCK_CONTROL, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, cmd, strlen(cmd));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+/* QUERY on an open accel fd; returns 0 or -errno. */
+static inline int qda_query(int fd, struct drm_qda_query *q)
+{
+	memset(q, 0xa5, sizeof(*q));
+	return ioctl(fd, DRM_IOCTL_QDA_QUERY, q) ? -errno : 0;
+}
+
+/*
+ * Finds the accel node whose QUERY names @dsp; stores its path (if @path)
+ * and returns how many nodes name it.
+ */
+static inline int qda_find_node(const char *dsp, char *path, size_t len)
+{
+	struct drm_qda_query q;
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	d = opendir("/dev/accel");
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char p[300];
+		int fd;
+
+		if (strncmp(de->d_name, "accel", 5))
+			continue;
+		snprintf(p, sizeof(p), "/dev/accel/%s", de->d_name);
+		fd = open(p, O_RDWR);
+		if (fd < 0)
+			continue;
+		if (!qda_query(fd, &q) && !strcmp((char *)q.dsp_name, dsp)) {
+			found++;
+			if (path)
+				snprintf(path, len, "%s", p);
+		}
+		close(fd);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Opens the node of @dsp; returns the fd or -1. */
+static inline int qda_open_dsp(const char *dsp)
+{
+	char path[300];
+
+	if (qda_find_node(dsp, path, sizeof(path)) != 1)
+		return -1;
+	return open(path, O_RDWR);
+}
+
+/* Reads a small sysfs file into @buf without its newline; 0 or -errno. */
+static inline int read_sysfs(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	return 0;
+}
+
+#endif

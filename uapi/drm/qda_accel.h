@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * Qualcomm DSP accelerator (QDA) user-space API.
+ *
+ * Binary-compatible with the FastRPC user-space library built with
+ * --enable-accel-driver (inc/fastrpc_ioctl_drm.h): same ioctl numbers, same
+ * structure layouts. Every "handle" or "fd" field below is a GEM handle of
+ * the calling DRM file; foreign dma-bufs enter through
+ * DRM_IOCTL_PRIME_FD_TO_HANDLE first. Padding and reserved fields must be
+ * zero and are rejected with -EINVAL otherwise.
+ */
+#ifndef _UAPI_DRM_QDA_ACCEL_H_
+#define _UAPI_DRM_QDA_ACCEL_H_
+
+#include "drm.h"
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
+/* Command numbers, relative to DRM_COMMAND_BASE. */
+#define DRM_QDA_QUERY			0x00
+#define DRM_QDA_GEM_CREATE		0x01
+#define DRM_QDA_GEM_MMAP_OFFSET		0x02
+#define DRM_QDA_INIT_ATTACH		0x03
+#define DRM_QDA_INIT_CREATE		0x04
+#define DRM_QDA_MAP			0x05
+#define DRM_QDA_MUNMAP			0x06
+#define DRM_QDA_INVOKE			0x07
+
+/** QDA_DSP_NAME_LEN - size of &drm_qda_query.dsp_name, NUL included. */
+#define QDA_DSP_NAME_LEN		16
+
+/**
+ * struct drm_qda_query - identify the DSP behind an accel node
+ *
+ * Used with DRM_IOCTL_QDA_QUERY. Takes no input.
+ */
+struct drm_qda_query {
+	/**
+	 * @dsp_name: Output. NUL-terminated name of the DSP this node talks
+	 * to: one of "adsp", "mdsp", "sdsp", "cdsp", "cdsp1", "gdsp0",
+	 * "gdsp1". Bytes after the terminator are zero.
+	 */
+	__u8 dsp_name[QDA_DSP_NAME_LEN];
+	/**
+	 * @capabilities: Output. Capability flags of the driver; currently
+	 * always 0.
+	 */
+	__u32 capabilities;
+};
+
+/**
+ * struct drm_qda_gem_create - allocate a DSP-reachable GEM buffer
+ *
+ * Used with DRM_IOCTL_QDA_GEM_CREATE.
+ */
+struct drm_qda_gem_create {
+	/**
+	 * @size: Input. Size in bytes, non-zero; rounded up to whole pages.
+	 */
+	__u64 size;
+	/** @handle: Output. GEM handle of the new object. */
+	__u32 handle;
+	/** @pad: Input. Must be zero. */
+	__u32 pad;
+};
+
+/**
+ * struct drm_qda_gem_mmap_offset - get the fake offset to mmap a GEM buffer
+ *
+ * Used with DRM_IOCTL_QDA_GEM_MMAP_OFFSET; pass @offset to mmap() on the
+ * accel file descriptor.
+ */
+struct drm_qda_gem_mmap_offset {
+	/** @handle: Input. GEM handle of the object. */
+	__u32 handle;
+	/** @pad: Input. Must be zero. */
+	__u32 pad;
+	/** @offset: Output. Offset to pass to mmap(). */
+	__u64 offset;
+};
+
+/**
+ * struct drm_qda_init_create - create the user protection domain (PD)
+ *
+ * Used with DRM_IOCTL_QDA_INIT_CREATE. With no shell file the library
+ * passes @filelen 0, @filefd -1 and @file 0.
+ */
+struct drm_qda_init_create {
+	/** @filelen: Input. Length in bytes of the shell ELF, or 0. */
+	__u32 filelen;
+	/**
+	 * @filefd: Input. GEM handle holding the shell ELF when > 0;
+	 * otherwise the ELF is read from @file.
+	 */
+	__s32 filefd;
+	/**
+	 * @attrs: Input. Process attributes (QDA_PROC_MODE_*); non-zero
+	 * selects the create-with-attributes method.
+	 */
+	__u32 attrs;
+	/** @siglen: Input. Length of the signature inside the ELF, or 0. */
+	__u32 siglen;
+	/** @file: Input. User pointer to the shell ELF, or 0. */
+	__u64 file;
+};
+
+/* Process attributes for &drm_qda_init_create.attrs. */
+#define QDA_PROC_MODE_DEBUG		(1 << 0)
+#define QDA_PROC_MODE_UNSIGNED		(1 << 3)
+#define QDA_PROC_MODE_PRIVILEGED	(1 << 6)
+
+/* Requests for &drm_qda_map.request and &drm_qda_munmap.request. */
+#define QDA_MAP_REQUEST_LEGACY		1
+#define QDA_MAP_REQUEST_ATTR		2
+
+/**
+ * struct drm_qda_map - map a buffer into the DSP process
+ *
+ * Used with DRM_IOCTL_QDA_MAP.
+ */
+struct drm_qda_map {
+	/**
+	 * @request: Input. QDA_MAP_REQUEST_LEGACY (DSP mmap) or
+	 * QDA_MAP_REQUEST_ATTR (memory map with attributes).
+	 */
+	__u32 request;
+	/** @flags: Input. Mapping flags passed to the DSP. */
+	__u32 flags;
+	/** @fd: Input. GEM handle of the buffer to map. */
+	__s32 fd;
+	/** @attrs: Input. Mapping attributes (QDA_MAP_REQUEST_ATTR only). */
+	__u32 attrs;
+	/** @offset: Input. Offset into the buffer (QDA_MAP_REQUEST_ATTR only). */
+	__u32 offset;
+	/** @pad: Input. Must be zero. */
+	__u32 pad;
+	/** @vaddrin: Input. User virtual address of the buffer, or 0. */
+	__u64 vaddrin;
+	/** @size: Input. Size in bytes of the mapping. */
+	__u64 size;
+	/** @vaddrout: Output. DSP virtual address of the mapping. */
+	__u64 vaddrout;
+};
+
+/**
+ * struct drm_qda_munmap - unmap a buffer from the DSP process
+ *
+ * Used with DRM_IOCTL_QDA_MUNMAP.
+ */
+struct drm_qda_munmap {
+	/**
+	 * @request: Input. QDA_MAP_REQUEST_LEGACY or QDA_MAP_REQUEST_ATTR,
+	 * matching the request that created the mapping.
+	 */
+	__u32 request;
+	/** @fd: Input. GEM handle of the mapped buffer. */
+	__s32 fd;
+	/** @vaddr: Input. User virtual address (QDA_MAP_REQUEST_ATTR only). */
+	__u64 vaddr;
+	/** @vaddrout: Input. DSP virtual address returned by the map. */
+	__u64 vaddrout;
+	/** @size: Input. Size in bytes of the mapping. */
+	__u64 size;
+};
+
+/**
+ * struct drm_qda_invoke_args - one argument of a remote call
+ *
+ * Element of the array &drm_qda_invoke.args points to.
+ */
+struct drm_qda_invoke_args {
+	/**
+	 * @ptr: Input. User address of the argument's data. For a GEM
+	 * argument, an address inside a CPU mapping of that object.
+	 */
+	__u64 ptr;
+	/** @length: Input. Length in bytes of the argument. */
+	__u64 length;
+	/**
+	 * @fd: Input. GEM handle backing the argument when > 0; when <= 0 the
+	 * data is plain user memory and is copied.
+	 */
+	__s32 fd;
+	/** @attr: Input. Argument attributes; must be zero. */
+	__u32 attr;
+};
+
+/**
+ * struct drm_qda_invoke - call a method on the DSP
+ *
+ * Used with DRM_IOCTL_QDA_INVOKE. On success the ioctl returns the DSP's
+ * own 32-bit return value unchanged.
+ */
+struct drm_qda_invoke {
+	/** @handle: Input. Remote handle; the init handle (1) is refused. */
+	__u32 handle;
+	/**
+	 * @sc: Input. Scalars: bits 28:24 method, 23:16 input buffers, 15:8
+	 * output buffers, 7:4 input handles, 3:0 output handles.
+	 */
+	__u32 sc;
+	/** @args: Input. User pointer to an array of &drm_qda_invoke_args. */
+	__u64 args;
+};
+
+/* Build a scalars word for &drm_qda_invoke.sc. */
+#define QDA_SCALARS(method, in, out) \
+	((((method) & 0x1f) << 24) | (((in) & 0xff) << 16) | (((out) & 0xff) << 8))
+
+#define DRM_IOCTL_QDA_QUERY \
+	DRM_IOR(DRM_COMMAND_BASE + DRM_QDA_QUERY, struct drm_qda_query)
+#define DRM_IOCTL_QDA_GEM_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_GEM_CREATE, struct drm_qda_gem_create)
+#define DRM_IOCTL_QDA_GEM_MMAP_OFFSET \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_GEM_MMAP_OFFSET, struct drm_qda_gem_mmap_offset)
+#define DRM_IOCTL_QDA_INIT_ATTACH \
+	DRM_IO(DRM_COMMAND_BASE + DRM_QDA_INIT_ATTACH)
+#define DRM_IOCTL_QDA_INIT_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_INIT_CREATE, struct drm_qda_init_create)
+#define DRM_IOCTL_QDA_MAP \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_MAP, struct drm_qda_map)
+#define DRM_IOCTL_QDA_MUNMAP \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_MUNMAP, struct drm_qda_munmap)
+/*
+ * The library encodes INVOKE with the 24-byte size of its argument
+ * descriptor while passing a 16-byte struct drm_qda_invoke; declaring it
+ * write-only keeps drm_ioctl() from copying 24 bytes back.
+ */
+#define DRM_IOCTL_QDA_INVOKE \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_QDA_INVOKE, struct drm_qda_invoke_args)
+
+#if defined(__cplusplus)
+}
+#endif
+
+#endif /* _UAPI_DRM_QDA_ACCEL_H_ */
