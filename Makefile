@@ -51,7 +51,8 @@ fmt-check:
 	rustfmt --check --edition 2021 --config-path $(QDA_KSRC)/.rustfmt.toml qda_*.rs sys/*.rs
 
 # Static test programs for the guest, built against the kernel's UAPI.
-GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -I$(BUILD)/hdr-$(ARCH)/include \
+GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-format-truncation -I$(BUILD)/hdr-$(ARCH)/include \
+	-I$(BUILD)/hdr-$(ARCH)/include/drm \
 	-I$(CURDIR)/uapi -I$(CURDIR)/uapi/drm -I$(QDA_KSRC)/tools/testing/selftests
 GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda_test $(GUEST)/fastrpc_test
 

@@ -124,6 +124,12 @@ impl<T: DeviceData> Bus<T> {
                 let attr = (*inner).attrs[i].get();
                 (*attr).attr.name = name.as_char_ptr();
                 (*attr).attr.mode = 0o444;
+                // What `sysfs_attr_init()` does for attributes outside static
+                // memory: lockdep needs a static key.
+                #[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
+                {
+                    (*attr).attr.key = kernel::static_lock_class!().as_ptr();
+                }
                 (*attr).__bindgen_anon_1.show = Some(show::<T>);
                 (*inner).attr_ptrs[i] = ptr::addr_of_mut!((*attr).attr);
             }

@@ -15,7 +15,7 @@ TEST(nodes_exist_for_both_channels)
 	int i;
 
 	for (i = 0; i < 2; i++)
-		ASSERT_EQ(1, qda_find_node(dsps[i], NULL, 0)) TH_LOG("%s", dsps[i]);
+		ASSERT_EQ(1, qda_find_node(dsps[i], NULL, 0)) TH_LOG("dsp %d", i);
 }
 
 TEST(driver_name_is_qda)
@@ -47,7 +47,7 @@ TEST(query_returns_name_and_zeroes)
 		EXPECT_STREQ(dsps[d], (char *)q.dsp_name);
 		for (i = strlen(dsps[d]); i < sizeof(q.dsp_name); i++)
 			EXPECT_EQ(0, q.dsp_name[i]);
-		EXPECT_EQ(0, q.capabilities);
+		EXPECT_EQ(0U, q.capabilities);
 		close(fd);
 	}
 }
