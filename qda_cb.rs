@@ -59,17 +59,30 @@ pub(crate) fn create_all(parent: &device::Device, node: &FwNode, dsp: Dsp) -> Re
     let mut cbs = KVec::new();
     let mut sessions = 0u32;
     for child in node.children() {
-        if child.property_match_string(c"compatible", CB_COMPATIBLE).is_err() {
+        if child
+            .property_match_string(c"compatible", CB_COMPATIBLE)
+            .is_err()
+        {
             continue;
         }
         let sid: u32 = child.property_read(c"reg").required_by(parent)?;
         let nsessions: u32 = child.property_read(c"qcom,nsessions").or(1);
         sessions = sessions.checked_add(nsessions).ok_or(EINVAL)?;
         if nsessions == 0 || sessions > MAX_SESSIONS {
-            dev_err!(parent, "{}: invalid qcom,nsessions {} for CB {}\n", dsp.name(), nsessions, sid);
+            dev_err!(
+                parent,
+                "{}: invalid qcom,nsessions {} for CB {}\n",
+                dsp.name(),
+                nsessions,
+                sid
+            );
             return Err(EINVAL);
         }
-        let info = CbInfo { dsp, sid, nsessions };
+        let info = CbInfo {
+            dsp,
+            sid,
+            nsessions,
+        };
         let cb = CB_BUS.add_device(
             parent,
             &child,

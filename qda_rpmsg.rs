@@ -99,7 +99,11 @@ impl rpmsg::Driver for QdaRpmsg {
 
     fn callback(rpdev: &rpmsg::Device, _chan: &Channel, msg: &[u8], _src: u32) {
         // No calls are issued yet, so every message is unsolicited.
-        dev_dbg!(rpdev.as_dev(), "dropping unsolicited message of {} bytes\n", msg.len());
+        dev_dbg!(
+            rpdev.as_dev(),
+            "dropping unsolicited message of {} bytes\n",
+            msg.len()
+        );
     }
 }
 

@@ -99,8 +99,8 @@ impl<T: Driver> Device<T> {
         drv.minor = T::INFO.minor;
         drv.name = kernel::str::as_char_ptr_in_const_context(T::INFO.name).cast_mut();
         drv.desc = kernel::str::as_char_ptr_in_const_context(T::INFO.desc).cast_mut();
-        drv.driver_features =
-            bindings::drm_driver_feature_DRIVER_COMPUTE_ACCEL | bindings::drm_driver_feature_DRIVER_GEM;
+        drv.driver_features = bindings::drm_driver_feature_DRIVER_COMPUTE_ACCEL
+            | bindings::drm_driver_feature_DRIVER_GEM;
         drv.ioctls = T::IOCTLS.as_ptr();
         drv.num_ioctls = T::IOCTLS.len() as i32;
         drv.fops = &Self::FOPS;
@@ -293,6 +293,12 @@ macro_rules! declare_accel_ioctls {
                 cmd: $crate::declare_accel_ioctls!(@cmd $dir, $nr, $arg),
                 flags: 0,
                 func: {
+                    /// Adapts one handler to `drm_ioctl_t`.
+                    ///
+                    /// # Safety
+                    ///
+                    /// Only `drm_ioctl()` may call this, for a device of
+                    /// this driver.
                     unsafe extern "C" fn trampoline(
                         raw_dev: *mut $crate::sys::accel::internal::drm_device,
                         raw_data: *mut ::core::ffi::c_void,

@@ -14,13 +14,10 @@
 //! [`include/linux/device/bus.h`].
 
 use super::bindings;
-use core::{
-    ffi::c_void,
-    fmt,
-    marker::PhantomData,
-    mem, ptr,
+use core::{ffi::c_void, fmt, marker::PhantomData, mem, ptr};
+use kernel::{
+    device, device::property::FwNode, error::to_result, prelude::*, str::CString, types::Opaque,
 };
-use kernel::{device, device::property::FwNode, error::to_result, prelude::*, str::CString, types::Opaque};
 
 /// Most read-only sysfs attributes a bus device can have.
 pub(crate) const MAX_ATTRS: usize = 8;
@@ -179,6 +176,11 @@ struct Inner<T> {
     data: T,
 }
 
+/// Frees a device made by [`Bus::add_device`].
+///
+/// # Safety
+///
+/// Only the driver core may call this, once, for a device of `Bus<T>`.
 unsafe extern "C" fn release<T: DeviceData>(dev: *mut bindings::device) {
     // SAFETY: `dev` is the first field of an `Inner<T>` made by `add_device`
     // and leaked with `KBox::into_raw`; the driver core calls `release` once,
@@ -190,6 +192,11 @@ unsafe extern "C" fn release<T: DeviceData>(dev: *mut bindings::device) {
     }
 }
 
+/// Renders one of the read-only attributes of [`DeviceData::ATTRS`].
+///
+/// # Safety
+///
+/// Only sysfs may call this, for an attribute of a device of `Bus<T>`.
 unsafe extern "C" fn show<T: DeviceData>(
     dev: *mut bindings::device,
     attr: *mut bindings::device_attribute,

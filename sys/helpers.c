@@ -15,5 +15,5 @@ void qda_iommu_group_remove_device(struct device *dev)
 
 bool qda_device_has_iommu_group(struct device *dev)
 {
-	return dev->iommu_group != NULL;
+	return !!dev->iommu_group;
 }

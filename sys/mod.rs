@@ -26,11 +26,15 @@ use kernel::{device, device::property::FwNode};
 /// to the kernel crate).
 pub(crate) fn dev_raw(dev: &device::Device) -> *mut bindings::device {
     // `device::Device` is a transparent wrapper of `struct device`.
-    core::ptr::from_ref(dev).cast::<bindings::device>().cast_mut()
+    core::ptr::from_ref(dev)
+        .cast::<bindings::device>()
+        .cast_mut()
 }
 
 /// Returns the raw `struct fwnode_handle` of `node`.
 pub(crate) fn fwnode_raw(node: &FwNode) -> *mut bindings::fwnode_handle {
     // `FwNode` is a transparent wrapper of `struct fwnode_handle`.
-    core::ptr::from_ref(node).cast::<bindings::fwnode_handle>().cast_mut()
+    core::ptr::from_ref(node)
+        .cast::<bindings::fwnode_handle>()
+        .cast_mut()
 }

@@ -65,7 +65,7 @@ impl OfTable<2> {
         let mut i = 0;
         // Keep the terminating NUL of the fixed-size array.
         while i < src.len() && i < id.compatible.len() - 1 {
-            id.compatible[i] = src[i] as _;
+            id.compatible[i] = src[i];
             i += 1;
         }
         Self([id, pin_init::zeroed()])
@@ -132,7 +132,10 @@ impl<T: Driver> Registration<T> {
             bindings::__register_rpmsg_driver(drv.get(), this_module::<T::OwnerModule>().as_ptr())
         })?;
         // INVARIANT: registered above.
-        Ok(Self { drv, _p: PhantomData })
+        Ok(Self {
+            drv,
+            _p: PhantomData,
+        })
     }
 
     extern "C" fn probe_callback(raw: *mut bindings::rpmsg_device) -> c_int {
@@ -149,16 +152,21 @@ impl<T: Driver> Registration<T> {
         dev.drvdata().store(data.cast(), Ordering::Release);
         // SAFETY: The device is being bound (we are in probe). On failure
         // devm_add_action_or_reset() runs `drop_data` immediately.
-        let ret = unsafe {
+        unsafe {
             bindings::devm_add_action_or_reset(
                 ptr::addr_of_mut!((*raw).dev),
                 Some(Self::drop_data),
                 raw.cast(),
             )
-        };
-        ret
+        }
     }
 
+    /// Devres action dropping the channel data.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be the `rpmsg_device` registered by `probe_callback`, and
+    /// the call must come from devres after the endpoint was destroyed.
     unsafe extern "C" fn drop_data(raw: *mut c_void) {
         // SAFETY: Registered by `probe_callback` with the `rpmsg_device` as
         // argument, which devres keeps alive while running its actions.

@@ -6,6 +6,10 @@
 export QDA_MODDIR=$PWD
 st=0
 insmod qda_mock_dsp.ko || { echo "FATAL: mock DSP failed to load"; exit 1; }
+# fastrpc.ko (the upstream C driver, loaded by fastrpc_test) needs qcom-scm.
+for m in qcom_tzmem qcom_pas qcom-scm; do
+	insmod $m.ko || { echo "FATAL: $m failed to load"; exit 1; }
+done
 dmesg -c >/dev/null
 insmod qda.ko || { echo "FATAL: qda.ko failed to load"; exit 1; }
 echo "== kunit"

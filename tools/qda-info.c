@@ -69,11 +69,10 @@ static void show_cbs(const char *node)
 
 			snprintf(link, sizeof(link), "%s/iommu_group", cbdir);
 			len = readlink(link, group, sizeof(group) - 1);
-			if (len > 0) {
+			if (len > 0)
 				group[len] = 0;
-			} else {
+			else
 				strcpy(group, "none (dma-direct)");
-			}
 			printf("    cb %-14s sid %-3s sessions %-3s iommu-group %s\n",
 			       list[i]->d_name, sid, ns,
 			       len > 0 ? strrchr(group, '/') + 1 : group);

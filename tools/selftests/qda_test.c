@@ -136,7 +136,7 @@ TEST(cb_devices_on_bus)
 	closedir(d);
 	EXPECT_EQ(6, n);
 
-	for (i = 0; i < sizeof(cbs) / sizeof(cbs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cbs); i++) {
 		snprintf(path, sizeof(path), CB_BUS_DIR "/%s/sid", cbs[i].name);
 		ASSERT_EQ(0, read_sysfs(path, buf, sizeof(buf))) TH_LOG("%s", path);
 		EXPECT_EQ(cbs[i].sid, atoi(buf));
