@@ -15,6 +15,9 @@
 mod cb;
 #[path = "qda_ioctl.rs"]
 mod ioctl;
+#[cfg(CONFIG_KUNIT)]
+#[path = "qda_kunit.rs"]
+mod kunit;
 #[path = "qda_proto.rs"]
 pub mod proto;
 #[path = "qda_rpmsg.rs"]

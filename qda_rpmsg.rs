@@ -107,6 +107,7 @@ impl rpmsg::Driver for QdaRpmsg {
     }
 }
 
+#[cfg(CONFIG_KUNIT)]
 #[kunit_tests(qda_rpmsg)]
 mod tests {
     use super::Dsp;

@@ -8,8 +8,11 @@ echo "== loading qda.ko"
 insmod qda.ko
 echo "== qda-info"
 ./qda-info
-echo "== simulating a restart of the cdsp channel"
-echo "restart cdsp" > /sys/kernel/debug/qda_mock_dsp/control
+echo "== stopping the cdsp channel (what a DSP restart looks like)"
+echo "stop cdsp" > /sys/kernel/debug/qda_mock_dsp/control
+./qda-info
+echo "== starting it again"
+echo "start cdsp" > /sys/kernel/debug/qda_mock_dsp/control
 ./qda-info
 rmmod qda
 rmmod qda_mock_dsp

@@ -4,6 +4,7 @@
  * restart and module load/unload, against the mock DSP.
  */
 #include <stdint.h>
+#include <sys/mman.h>
 
 #include "qda_common.h"
 #include "kselftest_harness.h"
@@ -110,6 +111,21 @@ TEST(unknown_ioctls_fail_cleanly)
 	/* Not a DRM ioctl at all. */
 	EXPECT_EQ(-1, ioctl(fd, _IOWR('x', 1, uint64_t), arg));
 	EXPECT_EQ(ENOTTY, errno);
+	close(fd);
+}
+
+TEST(mmap_without_buffer_fails)
+{
+	int fd = qda_open_dsp("cdsp");
+	void *p;
+
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 1ULL << 32);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
 	close(fd);
 }
 

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit tests of the protocol module as built into the kernel.
+//!
+//! The host suite in `proto/tests` covers `qda_proto.rs` in depth; these
+//! cases check that the kernel build of the same code agrees on the
+//! messages the upstream C driver was seen to send (see
+//! `Documentation/accel/qda/testing.rst`).
+
+use kernel::prelude::*;
+
+#[kunit_tests(qda_proto)]
+mod tests {
+    use crate::proto::{
+        PayloadLayout, ProtoError, Request, Response, Scalars, INIT_HANDLE, RMID_INIT_ATTACH,
+        RMID_INIT_RELEASE,
+    };
+
+    #[test]
+    fn attach_request_matches_fastrpc_c() {
+        // The request fastrpc.ko sent to the mock DSP for INIT_ATTACH.
+        let sc = Scalars::new(RMID_INIT_ATTACH, 1, 0);
+        assert_eq!(sc.map(Scalars::raw), Some(0x0001_0000));
+        let rel = Scalars::new(RMID_INIT_RELEASE, 1, 0);
+        assert_eq!(rel.map(Scalars::raw), Some(0x0101_0000));
+        let req = Request {
+            client_id: 0,
+            tid: 0,
+            ctx: 0x10100,
+            handle: INIT_HANDLE,
+            sc: Scalars::from_raw(0x0001_0000),
+            addr: 0x1_008c_5000,
+            size: 4096,
+        };
+        let bytes = req.encode();
+        assert_eq!(bytes[8..16], 0x10100u64.to_le_bytes());
+        assert_eq!(bytes[16..20], 1u32.to_le_bytes());
+        assert_eq!(bytes[20..24], 0x0001_0000u32.to_le_bytes());
+        assert_eq!(bytes[24..32], 0x1_008c_5000u64.to_le_bytes());
+        assert_eq!(Request::decode(&bytes), Ok(req));
+    }
+
+    #[test]
+    fn metadata_sizes() {
+        for (n, metalen, inline) in [(0, 388, 512), (1, 428, 512), (5, 588, 640)] {
+            let layout = PayloadLayout::new(n);
+            assert_eq!(layout.map(|l| l.metalen()), Some(metalen));
+            assert_eq!(layout.map(|l| l.inline_start()), Some(inline));
+        }
+    }
+
+    #[test]
+    fn short_response_rejected() {
+        assert_eq!(Response::decode(&[0u8; 15]), Err(ProtoError::Short));
+        let rsp = Response {
+            ctx: 0x10100,
+            retval: -22,
+        };
+        assert_eq!(Response::decode(&rsp.encode()), Ok(rsp));
+    }
+}
