@@ -48,7 +48,11 @@
  * request, struct mock_invoke_req) with a 16-byte response {u64 ctx echoed;
  * s32 retval = MOCK_STATUS_UNSUPPORTED, i.e. 0x80000414 = DSP_AEE_EOFFSET +
  * AEE_EUNSUPPORTED, "not implemented on this DSP"; u32 zero padding}.  Shorter
- * messages are counted and dropped.
+ * messages are counted and dropped.  The delay_ms module parameter (writable
+ * at run time in /sys/module/qda_mock_dsp/parameters/) makes the DSP sleep that
+ * long before answering each message, so tests can keep requests in flight
+ * across a stop; a stop then waits at most delay_ms for the message being
+ * handled.
  *
  * Receiving.  Responses reach ept->cb(rpdev, data, 16, ept->priv,
  * RPMSG_ADDR_ANY) in order.  With the hardirq_rx module parameter set (the
@@ -79,12 +83,19 @@
  *
  * Unloading stops every channel, waits for the rpmsg devices to be released,
  * then destroys the faux devices and reverts the device tree.
+ *
+ * Usage (see tools/qda-vm): build with
+ *	make -C $QDA_KSRC O=$QDA_KDIR M=$PWD/tools/mock-dsp
+ * and insmod qda_mock_dsp.ko before or after the driver under test.  The
+ * upstream fastrpc.ko needs qcom_pas.ko, qcom_tzmem.ko and qcom-scm.ko (in
+ * that order) loaded first.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/device/faux.h>
 #include <linux/irq_work.h>
 #include <linux/kref.h>
@@ -114,6 +125,10 @@ static bool hardirq_rx = true;
 module_param(hardirq_rx, bool, 0444);
 MODULE_PARM_DESC(hardirq_rx,
 		 "Deliver responses in hard-IRQ context like qcom_glink_smem (default: Y)");
+
+static unsigned int delay_ms;
+module_param(delay_ms, uint, 0644);
+MODULE_PARM_DESC(delay_ms, "Time the DSP takes to answer each message, in ms (default: 0)");
 
 /* A FastRPC request as drivers/misc/fastrpc.c sends it. */
 struct mock_invoke_req {
@@ -296,6 +311,7 @@ static void mock_dsp_handle(struct mock_channel *chan, struct mock_msg *msg)
 	struct mock_invoke_req req;
 	struct mock_invoke_rsp rsp = { .retval = MOCK_STATUS_UNSUPPORTED };
 	unsigned long flags;
+	bool up;
 
 	if (msg->len < sizeof(req)) {
 		mock_msg_done(chan, msg, false);
@@ -308,38 +324,42 @@ static void mock_dsp_handle(struct mock_channel *chan, struct mock_msg *msg)
 	msg->len = sizeof(rsp);
 	memcpy(msg->data, &rsp, sizeof(rsp));
 
-	if (!hardirq_rx) {
-		mock_deliver_locked_cb(chan, msg);
-		return;
-	}
-
 	spin_lock_irqsave(&chan->lock, flags);
-	if (chan->up) {
+	up = chan->up;
+	if (up && hardirq_rx) {
 		list_add_tail(&msg->node, &chan->responses);
 		irq_work_queue(&chan->rx_work);
-		msg = NULL;
 	}
 	spin_unlock_irqrestore(&chan->lock, flags);
-	if (msg)
+
+	if (!up)
 		mock_msg_done(chan, msg, false);
+	else if (!hardirq_rx)
+		mock_deliver_locked_cb(chan, msg);
 }
 
 static void mock_dsp_work(struct work_struct *work)
 {
 	struct mock_channel *chan = container_of(work, struct mock_channel,
 						 work);
+	unsigned int delay;
 	struct mock_msg *msg;
 	unsigned long flags;
 
 	for (;;) {
 		spin_lock_irqsave(&chan->lock, flags);
-		msg = list_first_entry_or_null(&chan->requests,
-					       struct mock_msg, node);
+		msg = NULL;
+		if (chan->up)
+			msg = list_first_entry_or_null(&chan->requests,
+						       struct mock_msg, node);
 		if (msg)
 			list_del(&msg->node);
 		spin_unlock_irqrestore(&chan->lock, flags);
 		if (!msg)
 			return;
+		delay = READ_ONCE(delay_ms);
+		if (delay)
+			msleep(delay);
 		mock_dsp_handle(chan, msg);
 	}
 }
