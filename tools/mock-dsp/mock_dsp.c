@@ -140,6 +140,7 @@ struct mock_invoke_req {
 	u64 addr;
 	u64 size;
 };
+
 static_assert(sizeof(struct mock_invoke_req) == 40);
 
 /* The DSP's answer; fastrpc.c reads {u64 ctx; int retval}. */
@@ -148,6 +149,7 @@ struct mock_invoke_rsp {
 	s32 retval;
 	u32 pad;
 };
+
 static_assert(sizeof(struct mock_invoke_rsp) == 16);
 
 struct mock_cb_desc {
