@@ -44,11 +44,13 @@ modules:
 clippy:
 	+$(KMAKE) M=$(CURDIR) CONFIG_DRM_ACCEL_QDA=m CLIPPY=1 modules
 
+RUST_SOURCES = $(wildcard qda_*.rs) $(filter-out sys/qda_sys_generated.rs,$(wildcard sys/*.rs))
+
 fmt:
-	rustfmt --edition 2021 --config-path $(QDA_KSRC)/.rustfmt.toml qda_*.rs sys/*.rs
+	rustfmt --edition 2021 --config-path $(QDA_KSRC)/.rustfmt.toml $(RUST_SOURCES)
 
 fmt-check:
-	rustfmt --check --edition 2021 --config-path $(QDA_KSRC)/.rustfmt.toml qda_*.rs sys/*.rs
+	rustfmt --check --edition 2021 --config-path $(QDA_KSRC)/.rustfmt.toml $(RUST_SOURCES)
 
 # Static test programs for the guest, built against the kernel's UAPI.
 GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-format-truncation -I$(BUILD)/hdr-$(ARCH)/include \
