@@ -25,10 +25,14 @@
  *		fastrpc-adsp {
  *			(same properties, label = "adsp", compute-cb@1 and @2)
  *		};
+ *		fastrpc-xdsp { (label = "xdsp", not a DSP name; compute-cb@1) };
+ *		fastrpc-mdsp { (compute-cb@1 with qcom,nsessions = <15>) };
  *	};
  *
- * and reverts it on unload.  The CB nodes are not turned into devices by this
- * module; the bound driver does that (fastrpc.c calls of_platform_populate()).
+ * and reverts it on unload.  The xdsp and mdsp channels are malformed on
+ * purpose (for the drivers' probe error paths) and stay down until started.
+ * The CB nodes are not turned into devices by this module; the bound driver
+ * does that (fastrpc.c calls of_platform_populate()).
  *
  * Channels.  Each fastrpc-<label> node gets its own faux device
  * ("qda-mock-<label>", standing for the glink edge of that DSP) as parent of
@@ -161,6 +165,8 @@ struct mock_chan_desc {
 	const char *label;
 	const struct mock_cb_desc *cbs;
 	unsigned int ncbs;
+	/* Not registered at load; only "start <label>" brings it up. */
+	bool down;
 };
 
 static const struct mock_cb_desc mock_cdsp_cbs[] = {
@@ -171,9 +177,20 @@ static const struct mock_cb_desc mock_adsp_cbs[] = {
 	{ .reg = 1 }, { .reg = 2 },
 };
 
+/* More sessions than a channel may have (FASTRPC_MAX_SESSIONS is 14). */
+static const struct mock_cb_desc mock_mdsp_cbs[] = {
+	{ .reg = 1, .nsessions = 15 },
+};
+
+/*
+ * Two malformed channels for the drivers' probe error paths, down until
+ * started: "xdsp" is not a DSP name, and "mdsp" has too many sessions.
+ */
 static const struct mock_chan_desc mock_chan_descs[] = {
 	{ "cdsp", mock_cdsp_cbs, ARRAY_SIZE(mock_cdsp_cbs) },
 	{ "adsp", mock_adsp_cbs, ARRAY_SIZE(mock_adsp_cbs) },
+	{ "xdsp", mock_adsp_cbs, 1, .down = true },
+	{ "mdsp", mock_mdsp_cbs, ARRAY_SIZE(mock_mdsp_cbs), .down = true },
 };
 
 struct mock_channel;
@@ -810,7 +827,8 @@ static int mock_channels_create(void)
 
 	mutex_lock(&mock_lock);
 	for (i = 0, ret = 0; !ret && i < ARRAY_SIZE(mock_channels); i++)
-		ret = mock_channel_start(&mock_channels[i]);
+		if (!mock_channels[i].desc->down)
+			ret = mock_channel_start(&mock_channels[i]);
 	mutex_unlock(&mock_lock);
 
 	return ret;

@@ -212,6 +212,41 @@ TEST(restart_loop_with_open_files)
 		close(fds[i]);
 }
 
+/* Is the mock's rpmsg device for @label bound to a driver? */
+static int channel_bound(const char *label)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path),
+		 "/sys/bus/rpmsg/devices/qda-mock-%s.fastrpcglink-apps-dsp.-1.-1/driver",
+		 label);
+	return access(path, F_OK) == 0;
+}
+
+TEST(malformed_channels_fail_probe_cleanly)
+{
+	static const char *const bad[] = { "xdsp", "mdsp" };
+	char path[256];
+	int i;
+
+	EXPECT_TRUE(channel_bound("cdsp"));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, mock_control(i ? "start mdsp" : "start xdsp"));
+		snprintf(path, sizeof(path),
+			 "/sys/bus/rpmsg/devices/qda-mock-%s.fastrpcglink-apps-dsp.-1.-1",
+			 bad[i]);
+		EXPECT_EQ(0, access(path, F_OK)) TH_LOG("bad channel %d", i);
+		EXPECT_FALSE(channel_bound(bad[i]));
+		EXPECT_EQ(0, qda_find_node(bad[i], NULL, 0));
+		/* No CB device of the failed probe is left behind. */
+		snprintf(path, sizeof(path), CB_BUS_DIR "/qda-%s-cb1", bad[i]);
+		EXPECT_NE(0, access(path, F_OK));
+		ASSERT_EQ(0, mock_control(i ? "stop mdsp" : "stop xdsp"));
+	}
+	EXPECT_EQ(1, qda_find_node("cdsp", NULL, 0));
+	EXPECT_EQ(1, qda_find_node("adsp", NULL, 0));
+}
+
 TEST(unload_refused_while_open_then_reload)
 {
 	int fd = qda_open_dsp("cdsp");
