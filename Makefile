@@ -22,7 +22,7 @@ GUEST := $(BUILD)/guest-$(ARCH)
 KMAKE = $(MAKE) -C $(QDA_KSRC) O=$(QDA_KDIR) ARCH=$(ARCH) \
 	RUST_LIB_SRC=$(QDA_RUST_LIB_SRC) LIBCLANG_PATH=/usr/lib/llvm-19/lib
 
-.PHONY: run check setup modules guest clippy fmt fmt-check clean
+.PHONY: run check bench setup modules guest clippy fmt fmt-check clean
 
 run: setup
 	@$(MAKE) --no-print-directory modules guest
@@ -32,6 +32,17 @@ run: setup
 
 check: setup
 	@tools/run-tests --arch $(ARCH)
+
+# Figures for QDA and the upstream fastrpc.ko on the same mock DSP, same boot.
+bench: setup
+	@$(MAKE) --no-print-directory modules guest
+	tools/qda-vm run --arch $(ARCH) --timeout 600 \
+		--add qda.ko --add tools/mock-dsp/qda_mock_dsp.ko \
+		--add $(QDA_KDIR)/drivers/misc/fastrpc.ko \
+		--add $(QDA_KDIR)/drivers/firmware/qcom/qcom_tzmem.ko \
+		--add $(QDA_KDIR)/drivers/firmware/qcom/qcom_pas.ko \
+		--add $(QDA_KDIR)/drivers/firmware/qcom/qcom-scm.ko \
+		--add $(GUEST)/qda-bench --add tools/bench/bench.sh -- sh bench.sh
 
 setup:
 	@QDA_ARCH=$(ARCH) tools/setup
@@ -56,7 +67,8 @@ fmt-check:
 GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-format-truncation -I$(BUILD)/hdr-$(ARCH)/include \
 	-I$(BUILD)/hdr-$(ARCH)/include/drm \
 	-I$(CURDIR)/uapi -I$(CURDIR)/uapi/drm -I$(QDA_KSRC)/tools/testing/selftests
-GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda_test $(GUEST)/fastrpc_test
+GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda_test $(GUEST)/fastrpc_test \
+	$(GUEST)/qda_gem_test $(GUEST)/qda-bench
 
 guest: $(BUILD)/hdr-$(ARCH)/.done $(GUEST_BINS)
 
@@ -65,6 +77,10 @@ $(BUILD)/hdr-$(ARCH)/.done:
 	touch $@
 
 $(GUEST)/qda-info: tools/qda-info.c uapi/drm/qda_accel.h $(BUILD)/hdr-$(ARCH)/.done
+	@mkdir -p $(GUEST)
+	$(CC) $(GUEST_CFLAGS) -o $@ $<
+
+$(GUEST)/qda-bench: tools/bench/qda-bench.c uapi/drm/qda_accel.h $(BUILD)/hdr-$(ARCH)/.done
 	@mkdir -p $(GUEST)
 	$(CC) $(GUEST_CFLAGS) -o $@ $<
 

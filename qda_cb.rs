@@ -11,10 +11,27 @@
 //! from its `iommus` property when the platform has one.
 //!
 //! Sysfs, per CB: `sid`, `nsessions` and `dsp`.
+//!
+//! Sessions: the channel's CB slots (`nsessions` per CB) form a
+//! [`SessionPool`]. A process gets a slot at its first memory operation on
+//! the channel and keeps it while any of its files or buffers is alive;
+//! every file of the process shares it. With every slot taken, the first
+//! memory operation of another process fails with `EBUSY`.
 
 use crate::{rpmsg::Dsp, sys::bus};
 use core::fmt;
-use kernel::{device, device::property::FwNode, prelude::*};
+use kernel::{
+    device,
+    device::property::FwNode,
+    new_mutex,
+    prelude::*,
+    sync::{
+        aref::ARef,
+        atomic::{Atomic, Relaxed},
+        Arc, Mutex,
+    },
+    task::Pid,
+};
 
 /// The bus all CB devices live on.
 pub(crate) static CB_BUS: bus::Bus<CbInfo> = bus::Bus::new(c"qda-cb");
@@ -93,4 +110,174 @@ pub(crate) fn create_all(parent: &device::Device, node: &FwNode, dsp: Dsp) -> Re
         cbs.push(cb, GFP_KERNEL)?;
     }
     Ok(cbs)
+}
+
+/// A process's share of a channel: one CB slot.
+///
+/// Sessions are handed out by a [`SessionPool`]; every file of the owning
+/// process and every buffer allocated through it holds a [`SessionRef`].
+pub(crate) struct Session {
+    id: u32,
+    sid: u32,
+    cb: ARef<device::Device>,
+    tgid: Pid,
+    /// Bytes of live buffers of the session.
+    memory: Atomic<u64>,
+}
+
+impl Session {
+    /// The session's id on the wire, unique within the channel while alive.
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Stream ID of the session's CB.
+    pub(crate) fn sid(&self) -> u32 {
+        self.sid
+    }
+
+    /// The CB device buffers of the session are allocated from.
+    pub(crate) fn cb(&self) -> &device::Device {
+        &self.cb
+    }
+
+    /// Bytes of live buffers.
+    pub(crate) fn memory(&self) -> u64 {
+        self.memory.load(Relaxed)
+    }
+
+    /// Accounts `bytes` more (or, with `add == false`, fewer) buffer bytes.
+    pub(crate) fn account(&self, bytes: usize, add: bool) {
+        let bytes = bytes as u64;
+        if add {
+            self.memory.fetch_add(bytes, Relaxed);
+        } else {
+            self.memory.fetch_sub(bytes, Relaxed);
+        }
+    }
+}
+
+struct Slot {
+    cb: ARef<device::Device>,
+    sid: u32,
+    /// The session using the slot and its number of [`SessionRef`]s.
+    owner: Option<(Arc<Session>, usize)>,
+}
+
+/// The CB slots of a channel: `qcom,nsessions` per CB.
+#[pin_data]
+pub(crate) struct SessionPool {
+    #[pin]
+    slots: Mutex<KVec<Slot>>,
+}
+
+impl SessionPool {
+    /// Builds the pool of the channel's CBs.
+    pub(crate) fn new(cbs: &[Cb]) -> Result<Arc<Self>> {
+        let mut slots = KVec::new();
+        for cb in cbs {
+            for _ in 0..cb.data().nsessions {
+                slots.push(
+                    Slot {
+                        cb: cb.as_dev().into(),
+                        sid: cb.data().sid,
+                        owner: None,
+                    },
+                    GFP_KERNEL,
+                )?;
+            }
+        }
+        Arc::pin_init(
+            pin_init!(Self {
+                slots <- new_mutex!(slots),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Returns the session of process `tgid`, taking a free slot for it if
+    /// it has none. `EBUSY` when every slot is taken.
+    pub(crate) fn acquire(self: &Arc<Self>, tgid: Pid) -> Result<SessionRef> {
+        let mut slots = self.slots.lock();
+        let existing = slots
+            .iter_mut()
+            .filter_map(|s| s.owner.as_mut())
+            .find(|(s, _)| s.tgid == tgid);
+        if let Some((session, users)) = existing {
+            *users += 1;
+            return Ok(SessionRef {
+                pool: self.clone(),
+                session: session.clone(),
+            });
+        }
+        let (idx, slot) = slots
+            .iter_mut()
+            .enumerate()
+            .find(|(_, s)| s.owner.is_none())
+            .ok_or(EBUSY)?;
+        let session = Arc::new(
+            Session {
+                id: u32::try_from(idx + 1).map_err(|_| EINVAL)?,
+                sid: slot.sid,
+                cb: slot.cb.clone(),
+                tgid,
+                memory: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        slot.owner = Some((session.clone(), 1));
+        Ok(SessionRef {
+            pool: self.clone(),
+            session,
+        })
+    }
+}
+
+/// A counted use of a [`Session`]; the last one gives the slot back.
+pub(crate) struct SessionRef {
+    pool: Arc<SessionPool>,
+    session: Arc<Session>,
+}
+
+impl SessionRef {
+    /// The session.
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
+    }
+}
+
+impl Clone for SessionRef {
+    fn clone(&self) -> Self {
+        let mut slots = self.pool.slots.lock();
+        if let Some((_, users)) = slots
+            .iter_mut()
+            .filter_map(|s| s.owner.as_mut())
+            .find(|(s, _)| Arc::ptr_eq(s, &self.session))
+        {
+            *users += 1;
+        }
+        Self {
+            pool: self.pool.clone(),
+            session: self.session.clone(),
+        }
+    }
+}
+
+impl Drop for SessionRef {
+    fn drop(&mut self) {
+        let mut slots = self.pool.slots.lock();
+        for slot in slots.iter_mut() {
+            let last = match slot.owner.as_mut() {
+                Some((s, users)) if Arc::ptr_eq(s, &self.session) => {
+                    *users -= 1;
+                    *users == 0
+                }
+                _ => continue,
+            };
+            if last {
+                slot.owner = None;
+            }
+            break;
+        }
+    }
 }

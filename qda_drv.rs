@@ -13,11 +13,15 @@
 
 #[path = "qda_cb.rs"]
 mod cb;
+#[path = "qda_gem.rs"]
+mod gem;
 #[path = "qda_ioctl.rs"]
 mod ioctl;
 #[cfg(CONFIG_KUNIT)]
 #[path = "qda_kunit.rs"]
 mod kunit;
+#[path = "qda_memory_manager.rs"]
+mod memory_manager;
 #[path = "qda_proto.rs"]
 pub mod proto;
 #[path = "qda_rpmsg.rs"]
@@ -33,6 +37,7 @@ module! {
     authors: ["The QDA developers"],
     description: "Qualcomm DSP accelerator (FastRPC over DRM accel)",
     license: "GPL",
+    imports_ns: ["DMA_BUF"],
 }
 
 /// Module state. Fields drop in declaration order: the rpmsg driver goes

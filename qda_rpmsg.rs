@@ -85,7 +85,12 @@ impl rpmsg::Driver for QdaRpmsg {
             return Err(EINVAL);
         };
         let cbs = cb::create_all(dev, node, dsp)?;
-        let accel = accel::Device::new(dev, crate::ioctl::DeviceData { dsp })?;
+        let data = crate::ioctl::DeviceData {
+            dsp,
+            pool: cb::SessionPool::new(&cbs)?,
+            mm: crate::memory_manager::MemoryManager::dma_coherent(),
+        };
+        let accel = accel::Device::new(dev, data)?;
         let accel = accel::Registration::new(accel)?;
         dev_info!(dev, "{}: {} context banks\n", dsp.name(), cbs.len());
         Ok(KBox::pin(

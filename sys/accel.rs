@@ -9,9 +9,10 @@
 //!
 //! C headers: [`include/drm/drm_accel.h`], [`include/drm/drm_drv.h`].
 
-use super::bindings;
+use super::{bindings, dma::DmaBuf, gem};
 use core::{
     ffi::{c_int, c_void},
+    fmt,
     marker::PhantomData,
     mem,
     ptr::{self, NonNull},
@@ -46,6 +47,8 @@ pub(crate) trait Driver: Sized + 'static {
     type File: Send + Sync;
     /// The module that owns the driver; pins it while files are open.
     type OwnerModule: ModuleMetadata;
+    /// Driver data of every GEM object of the device.
+    type Object: gem::DriverObject;
 
     /// Name, description and version.
     const INFO: DriverInfo;
@@ -56,6 +59,18 @@ pub(crate) trait Driver: Sized + 'static {
 
     /// Called when user space opens the device.
     fn open(dev: &Device<Self>) -> Result<Pin<KBox<Self::File>>>;
+
+    /// Wraps a dma-buf from another exporter in a GEM object (PRIME import).
+    /// Our own exports never come here: their object is reused.
+    fn import(dev: &Device<Self>, buf: DmaBuf) -> Result<ARef<gem::Object<Self::Object>>>;
+
+    /// Called after PRIME import gave `file` the `handle`; an error deletes
+    /// the handle and fails the import.
+    fn imported(dev: &Device<Self>, file: &File<Self>, handle: u32) -> Result;
+
+    /// Writes driver-specific `key:\tvalue` lines to the file's fdinfo,
+    /// after the DRM core's and the standard memory statistics.
+    fn fdinfo(dev: &Device<Self>, file: &File<Self>, out: &mut dyn fmt::Write) -> fmt::Result;
 }
 
 /// A DRM accel device.
@@ -87,6 +102,7 @@ impl<T: Driver> Device<T> {
         fops.llseek = Some(bindings::noop_llseek);
         fops.mmap = Some(bindings::drm_gem_mmap);
         fops.fop_flags = bindings::FOP_UNSIGNED_OFFSET;
+        fops.show_fdinfo = Some(bindings::drm_show_fdinfo);
         fops
     };
 
@@ -95,6 +111,9 @@ impl<T: Driver> Device<T> {
         drv.open = Some(Self::open_callback);
         drv.postclose = Some(Self::postclose_callback);
         drv.release = Some(Self::release_callback);
+        drv.gem_prime_import = Some(Self::gem_prime_import_callback);
+        drv.prime_fd_to_handle = Some(Self::prime_fd_to_handle_callback);
+        drv.show_fdinfo = Some(Self::show_fdinfo_callback);
         drv.major = T::INFO.major;
         drv.minor = T::INFO.minor;
         drv.name = kernel::str::as_char_ptr_in_const_context(T::INFO.name).cast_mut();
@@ -171,6 +190,65 @@ impl<T: Driver> Device<T> {
         unsafe { ptr::drop_in_place(ptr::addr_of_mut!((*raw.cast::<Self>()).data)) };
     }
 
+    extern "C" fn gem_prime_import_callback(
+        raw_dev: *mut bindings::drm_device,
+        dma_buf: *mut bindings::dma_buf,
+    ) -> *mut bindings::drm_gem_object {
+        // SAFETY: The PRIME core calls this with a live device and dma-buf.
+        if unsafe { bindings::drm_gem_is_prime_exported_dma_buf(raw_dev, dma_buf) } {
+            // Our own export: hand back the same object, as
+            // `drm_gem_prime_import()` does. Its `priv` is the GEM object.
+            // SAFETY: The dma-buf holds a reference on that object.
+            let obj = unsafe { (*dma_buf).priv_.cast::<bindings::drm_gem_object>() };
+            // SAFETY: `obj` is live (see above); the reference we take goes
+            // to the caller.
+            unsafe { bindings::drm_gem_object_get(obj) };
+            return obj;
+        }
+        // SAFETY: Live device (see above), of driver `T`.
+        let dev = unsafe { Self::from_raw(raw_dev) };
+        // SAFETY: `dma_buf` is live for the call.
+        let res = unsafe { DmaBuf::get(dma_buf) }.and_then(|buf| T::import(dev, buf));
+        match res {
+            Ok(obj) => gem::Object::into_raw(obj),
+            Err(e) => e.to_ptr(),
+        }
+    }
+
+    extern "C" fn prime_fd_to_handle_callback(
+        raw_dev: *mut bindings::drm_device,
+        raw_file: *mut bindings::drm_file,
+        fd: c_int,
+        handle: *mut u32,
+    ) -> c_int {
+        // SAFETY: Called from the PRIME ioctl with a live device and file
+        // and a valid out pointer; the core import keeps its per-file cache.
+        let ret = unsafe { bindings::drm_gem_prime_fd_to_handle(raw_dev, raw_file, fd, handle) };
+        if ret != 0 {
+            return ret;
+        }
+        // SAFETY: As above; `open` succeeded for this file.
+        let (dev, file, h) = unsafe { (Self::from_raw(raw_dev), File::<T>::from_raw(raw_file), *handle) };
+        match T::imported(dev, file, h) {
+            Ok(()) => 0,
+            Err(e) => {
+                // SAFETY: `h` is a handle of `file`.
+                unsafe { bindings::drm_gem_handle_delete(raw_file, h) };
+                e.to_errno()
+            }
+        }
+    }
+
+    extern "C" fn show_fdinfo_callback(p: *mut bindings::drm_printer, raw_file: *mut bindings::drm_file) {
+        // SAFETY: Called by `drm_show_fdinfo()` with a live printer and an
+        // open file of one of our devices.
+        unsafe { bindings::drm_show_memory_stats(p, raw_file) };
+        // SAFETY: As above.
+        let (file, dev) = unsafe { (File::<T>::from_raw(raw_file), Self::from_raw((*(*raw_file).minor).dev)) };
+        let mut out = Printer(p);
+        let _ = T::fdinfo(dev, file, &mut out);
+    }
+
     extern "C" fn open_callback(
         raw_dev: *mut bindings::drm_device,
         raw_file: *mut bindings::drm_file,
@@ -237,6 +315,61 @@ impl<T: Driver> File<T> {
     pub(crate) unsafe fn from_raw<'a>(raw: *mut bindings::drm_file) -> &'a Self {
         // SAFETY: `File` is a transparent wrapper of `drm_file`.
         unsafe { &*raw.cast::<Self>() }
+    }
+
+    /// Returns the raw `struct drm_file`.
+    pub(crate) fn as_raw(&self) -> *mut bindings::drm_file {
+        self.0.get()
+    }
+
+    /// Calls `f` with each handle of the file and its object, in handle
+    /// order, under the file's handle table lock: `f` must not sleep.
+    pub(crate) fn for_each_object(&self, mut f: impl FnMut(u32, &gem::Object<T::Object>)) {
+        let raw = self.as_raw();
+        // SAFETY: `table_lock` protects `object_idr`; `f` cannot sleep (see
+        // above), as a spinlock requires.
+        unsafe { bindings::spin_lock(&raw mut (*raw).table_lock) };
+        let mut id: c_int = 0;
+        loop {
+            // SAFETY: The idr is protected by the lock we hold.
+            let obj = unsafe { bindings::idr_get_next(&raw mut (*raw).object_idr, &mut id) };
+            if obj.is_null() {
+                break;
+            }
+            // SAFETY: Every object of a device of driver `T` is a
+            // `gem::Object<T::Object>`; the handle keeps it alive while the
+            // lock is held.
+            let obj = unsafe { &*obj.cast::<gem::Object<T::Object>>() };
+            // Handles are positive `int`s.
+            f(id as u32, obj);
+            id = match id.checked_add(1) {
+                Some(next) => next,
+                None => break,
+            };
+        }
+        // SAFETY: Locked above.
+        unsafe { bindings::spin_unlock(&raw mut (*raw).table_lock) };
+    }
+
+    /// Returns the driver data of this file.
+    pub(crate) fn data(&self) -> &T::File {
+        // SAFETY: By the safety requirements of `from_raw`, `open` stored a
+        // `T::File` in `driver_priv`, which lives until `postclose`, after
+        // every other use of the file.
+        unsafe { &*(*self.0.get()).driver_priv.cast::<T::File>() }
+    }
+}
+
+/// Writes to a `struct drm_printer`.
+struct Printer(*mut bindings::drm_printer);
+
+impl fmt::Write for Printer {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let len = c_int::try_from(s.len()).map_err(|_| fmt::Error)?;
+        // SAFETY: The printer is live for the fdinfo callback; the format
+        // consumes exactly a length and a pointer to that many bytes.
+        unsafe { bindings::drm_printf(self.0, c"%.*s".as_char_ptr(), len, s.as_ptr()) };
+        Ok(())
     }
 }
 

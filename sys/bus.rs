@@ -90,6 +90,7 @@ impl<T: DeviceData> Bus<T> {
             Inner {
                 dev: Opaque::zeroed(),
                 dma_mask: kernel::dma::DmaMask::try_new(dma_bits)?.value(),
+                dma_parms: Opaque::zeroed(),
                 attrs: [const { Opaque::zeroed() }; MAX_ATTRS],
                 attr_ptrs: [ptr::null_mut(); MAX_ATTRS + 1],
                 group: Opaque::zeroed(),
@@ -117,6 +118,10 @@ impl<T: DeviceData> Bus<T> {
             (*dev).fwnode = super::fwnode_raw(node);
             (*dev).dma_mask = ptr::addr_of_mut!((*inner).dma_mask);
             (*dev).coherent_dma_mask = (*inner).dma_mask;
+            // No limit on DMA segment size: imported dma-bufs come with
+            // segments as large as their exporter made them.
+            (*(*inner).dma_parms.get()).max_segment_size = u32::MAX;
+            (*dev).dma_parms = (*inner).dma_parms.get();
             for (i, name) in T::ATTRS.iter().take(MAX_ATTRS).enumerate() {
                 let attr = (*inner).attrs[i].get();
                 (*attr).attr.name = name.as_char_ptr();
@@ -169,6 +174,7 @@ impl<T: DeviceData> Drop for Registration<T> {
 struct Inner<T> {
     dev: Opaque<bindings::device>,
     dma_mask: u64,
+    dma_parms: Opaque<bindings::device_dma_parameters>,
     attrs: [Opaque<bindings::device_attribute>; MAX_ATTRS],
     attr_ptrs: [*mut bindings::attribute; MAX_ATTRS + 1],
     group: Opaque<bindings::attribute_group>,
@@ -254,6 +260,20 @@ impl<T: DeviceData> Device<T> {
     fn raw(&self) -> *mut bindings::device {
         // SAFETY: `inner` is valid (type invariant).
         unsafe { (*self.inner).dev.get() }
+    }
+
+    /// Returns the driver data.
+    pub(crate) fn data(&self) -> &T {
+        // SAFETY: `inner` is valid while we hold our reference.
+        unsafe { &(*self.inner).data }
+    }
+
+    /// Returns the generic device. A reference taken on it (`ARef`) keeps
+    /// the `struct device` (e.g. for DMA) but not its registration, which
+    /// ends when this handle drops.
+    pub(crate) fn as_dev(&self) -> &device::Device {
+        // SAFETY: The device is valid while we hold our reference.
+        unsafe { device::Device::from_raw(self.raw()) }
     }
 }
 

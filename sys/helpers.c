@@ -4,7 +4,10 @@
  * abstractions call, in the style of rust/helpers/. Nothing else lives here.
  */
 #include <linux/device.h>
+#include <linux/dma-buf.h>
 #include <linux/iommu.h>
+#include <linux/mm.h>
+#include <drm/drm_vma_manager.h>
 
 #include "helpers.h"
 
@@ -16,4 +19,24 @@ void qda_iommu_group_remove_device(struct device *dev)
 bool qda_device_has_iommu_group(struct device *dev)
 {
 	return !!dev->iommu_group;
+}
+
+void qda_vma_set_flags(struct vm_area_struct *vma, unsigned long flags)
+{
+	vm_flags_set(vma, flags);
+}
+
+bool qda_vma_is_cow(struct vm_area_struct *vma)
+{
+	return vma_is_cow_mapping(vma);
+}
+
+void qda_get_dma_buf(struct dma_buf *dmabuf)
+{
+	get_dma_buf(dmabuf);
+}
+
+unsigned long qda_drm_vma_node_start(struct drm_vma_offset_node *node)
+{
+	return drm_vma_node_start(node);
 }

@@ -6,8 +6,15 @@
 #include <linux/types.h>
 
 struct device;
+struct dma_buf;
+struct drm_vma_offset_node;
+struct vm_area_struct;
 
 void qda_iommu_group_remove_device(struct device *dev);
 bool qda_device_has_iommu_group(struct device *dev);
+void qda_vma_set_flags(struct vm_area_struct *vma, unsigned long flags);
+bool qda_vma_is_cow(struct vm_area_struct *vma);
+void qda_get_dma_buf(struct dma_buf *dmabuf);
+unsigned long qda_drm_vma_node_start(struct drm_vma_offset_node *node);
 
 #endif

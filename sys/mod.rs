@@ -9,6 +9,10 @@
 //! - [`accel`]: DRM accel devices (`/dev/accel/accelN`), their files and
 //!   ioctl tables (upstream home: `rust/kernel/drm/accel.rs`).
 //! - [`rpmsg`]: rpmsg drivers and endpoints (upstream: `rust/kernel/rpmsg.rs`).
+//! - [`gem`]: GEM objects with driver-managed memory, mmap and PRIME export
+//!   (upstream: `rust/kernel/drm/gem/`).
+//! - [`dma`]: DMA-coherent buffers and imported dma-bufs (upstream:
+//!   `rust/kernel/dma.rs`, `rust/kernel/dma_buf.rs`).
 //! - [`bus`]: a driver-owned `bus_type` with devices created from device-tree
 //!   nodes, including IOMMU/DMA configuration (upstream:
 //!   `rust/kernel/device/bus.rs`).
@@ -18,6 +22,8 @@
 pub(crate) mod accel;
 pub(crate) mod bindings;
 pub(crate) mod bus;
+pub(crate) mod dma;
+pub(crate) mod gem;
 pub(crate) mod rpmsg;
 
 use kernel::{device, device::property::FwNode};
