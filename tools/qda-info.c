@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * qda-info - show what the QDA driver exposes: each accel node, the DSP
- * behind it (DRM_IOCTL_QDA_QUERY) and its compute context banks (sysfs).
+ * behind it (DRM_IOCTL_QDA_QUERY), its compute context banks (sysfs) and
+ * the sessions of running processes with their memory (fdinfo).
  *
  * Usage: qda-info
  * Exit status: 0 if at least one QDA node was found, 1 otherwise.
@@ -83,6 +84,60 @@ static void show_cbs(const char *node)
 		free(list);
 }
 
+/* Per-process sessions and memory, from every open accel file's fdinfo. */
+static void show_sessions(void)
+{
+	struct dirent *p, *f;
+	DIR *proc, *fds;
+	int header = 0;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return;
+	while ((p = readdir(proc))) {
+		char dir[300], comm[64] = "?";
+
+		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%s", p->d_name);
+		read_attr(dir, "comm", comm, sizeof(comm));
+		snprintf(dir, sizeof(dir), "/proc/%s/fdinfo", p->d_name);
+		fds = opendir(dir);
+		if (!fds)
+			continue;
+		while ((f = readdir(fds))) {
+			char path[600], line[256], dsp[16] = "", session[16] = "";
+			char mem[32] = "", bufs[16];
+			int nbufs = 0, qda = 0;
+			FILE *in;
+
+			if (f->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, f->d_name);
+			in = fopen(path, "r");
+			if (!in)
+				continue;
+			while (fgets(line, sizeof(line), in)) {
+				qda |= !strcmp(line, "drm-driver:\tqda\n");
+				sscanf(line, "qda-dsp: %15s", dsp);
+				sscanf(line, "qda-session: %15s", session);
+				sscanf(line, "qda-session-memory: %31s", mem);
+				nbufs += !strncmp(line, "qda-buffer-", 11);
+			}
+			fclose(in);
+			if (!qda || !session[0])
+				continue;
+			if (!header++)
+				printf("sessions:\n");
+			snprintf(bufs, sizeof(bufs), "%d", nbufs);
+			printf("    pid %-6s %-12s fd %-3s dsp %-5s session %-2s memory %s bytes, %s buffer(s) on this fd\n",
+			       p->d_name, comm, f->d_name, dsp, session, mem, bufs);
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+}
+
 int main(void)
 {
 	struct dirent **list;
@@ -128,5 +183,6 @@ next:
 	free(list);
 	if (!found)
 		printf("no QDA accel nodes\n");
+	show_sessions();
 	return found ? 0 : 1;
 }
