@@ -45,7 +45,7 @@ impl FileData {
         if let Some(s) = guard.as_ref() {
             return Ok(s.clone());
         }
-        let s = dev.data().pool.acquire(kernel::current!().tgid())?;
+        let s = dev.data().pool.acquire(crate::sys::current_tgid())?;
         *guard = Some(s.clone());
         Ok(s)
     }

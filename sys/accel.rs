@@ -228,7 +228,13 @@ impl<T: Driver> Device<T> {
             return ret;
         }
         // SAFETY: As above; `open` succeeded for this file.
-        let (dev, file, h) = unsafe { (Self::from_raw(raw_dev), File::<T>::from_raw(raw_file), *handle) };
+        let (dev, file, h) = unsafe {
+            (
+                Self::from_raw(raw_dev),
+                File::<T>::from_raw(raw_file),
+                *handle,
+            )
+        };
         match T::imported(dev, file, h) {
             Ok(()) => 0,
             Err(e) => {
@@ -239,12 +245,20 @@ impl<T: Driver> Device<T> {
         }
     }
 
-    extern "C" fn show_fdinfo_callback(p: *mut bindings::drm_printer, raw_file: *mut bindings::drm_file) {
+    extern "C" fn show_fdinfo_callback(
+        p: *mut bindings::drm_printer,
+        raw_file: *mut bindings::drm_file,
+    ) {
         // SAFETY: Called by `drm_show_fdinfo()` with a live printer and an
         // open file of one of our devices.
         unsafe { bindings::drm_show_memory_stats(p, raw_file) };
         // SAFETY: As above.
-        let (file, dev) = unsafe { (File::<T>::from_raw(raw_file), Self::from_raw((*(*raw_file).minor).dev)) };
+        let (file, dev) = unsafe {
+            (
+                File::<T>::from_raw(raw_file),
+                Self::from_raw((*(*raw_file).minor).dev),
+            )
+        };
         let mut out = Printer(p);
         let _ = T::fdinfo(dev, file, &mut out);
     }

@@ -52,7 +52,8 @@ impl CoherentBuffer {
             return Err(EINVAL);
         }
         let mut dma: bindings::dma_addr_t = 0;
-        let gfp = bindings::GFP_KERNEL | bindings::__GFP_NOWARN | (1 << bindings::___GFP_NORETRY_BIT);
+        let gfp =
+            bindings::GFP_KERNEL | bindings::__GFP_NOWARN | (1 << bindings::___GFP_NORETRY_BIT);
         // SAFETY: `dev` is a valid device; `dma` is a valid out pointer.
         let cpu = unsafe { bindings::dma_alloc_attrs(dev_raw(dev), size, &mut dma, gfp, 0) };
         let cpu = NonNull::new(cpu.cast::<u8>()).ok_or(ENOMEM)?;
@@ -184,7 +185,8 @@ impl DmaBuf {
     /// Attaches the dma-buf to `dev` and maps it for DMA by `dev`.
     pub(crate) fn map_for(&self, dev: &device::Device) -> Result<Attachment> {
         // SAFETY: Valid dma-buf (type invariant) and device.
-        let attach = from_err_ptr(unsafe { bindings::dma_buf_attach(self.as_raw(), dev_raw(dev)) })?;
+        let attach =
+            from_err_ptr(unsafe { bindings::dma_buf_attach(self.as_raw(), dev_raw(dev)) })?;
         // SAFETY: `attach` was just created for this dma-buf.
         let sgt = unsafe {
             bindings::dma_buf_map_attachment_unlocked(

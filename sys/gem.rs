@@ -235,7 +235,7 @@ impl<T: DriverObject> Object<T> {
         unsafe { &*obj.cast::<Self>() }
     }
 
-    unsafe extern "C" fn free_callback(obj: *mut bindings::drm_gem_object) {
+    extern "C" fn free_callback(obj: *mut bindings::drm_gem_object) {
         // SAFETY: The core calls `free` once, when the last reference is
         // gone; the object came from `KBox::into_raw` in `new`.
         unsafe {
@@ -244,7 +244,7 @@ impl<T: DriverObject> Object<T> {
         }
     }
 
-    unsafe extern "C" fn mmap_callback(
+    extern "C" fn mmap_callback(
         obj: *mut bindings::drm_gem_object,
         raw_vma: *mut bindings::vm_area_struct,
     ) -> c_int {
@@ -262,7 +262,7 @@ impl<T: DriverObject> Object<T> {
             (*raw_vma).vm_pgoff -= bindings::qda_drm_vma_node_start(&raw mut (*obj).vma_node);
             bindings::qda_vma_set_flags(
                 raw_vma,
-                (bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP) as _,
+                (bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP) as kernel::ffi::c_ulong,
             );
         }
         match T::mmap(this, vma) {
@@ -271,7 +271,7 @@ impl<T: DriverObject> Object<T> {
         }
     }
 
-    unsafe extern "C" fn get_sg_table_callback(
+    extern "C" fn get_sg_table_callback(
         obj: *mut bindings::drm_gem_object,
     ) -> *mut bindings::sg_table {
         // SAFETY: The core passes a live object of ours.
@@ -282,7 +282,7 @@ impl<T: DriverObject> Object<T> {
         }
     }
 
-    unsafe extern "C" fn status_callback(
+    extern "C" fn status_callback(
         _obj: *mut bindings::drm_gem_object,
     ) -> bindings::drm_gem_object_status {
         // Backing memory is allocated at creation and never swapped.

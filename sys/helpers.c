@@ -7,6 +7,7 @@
 #include <linux/dma-buf.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <drm/drm_vma_manager.h>
 
 #include "helpers.h"
@@ -39,4 +40,9 @@ void qda_get_dma_buf(struct dma_buf *dmabuf)
 unsigned long qda_drm_vma_node_start(struct drm_vma_offset_node *node)
 {
 	return drm_vma_node_start(node);
+}
+
+pid_t qda_current_tgid(void)
+{
+	return task_tgid_nr(current);
 }

@@ -16,5 +16,6 @@ void qda_vma_set_flags(struct vm_area_struct *vma, unsigned long flags);
 bool qda_vma_is_cow(struct vm_area_struct *vma);
 void qda_get_dma_buf(struct dma_buf *dmabuf);
 unsigned long qda_drm_vma_node_start(struct drm_vma_offset_node *node);
+pid_t qda_current_tgid(void);
 
 #endif

@@ -44,3 +44,13 @@ pub(crate) fn fwnode_raw(node: &FwNode) -> *mut bindings::fwnode_handle {
         .cast::<bindings::fwnode_handle>()
         .cast_mut()
 }
+
+/// The thread-group id (process id) of the calling task.
+///
+/// `kernel::task::Task::tgid()` reads `task_struct::tgid` through the
+/// kernel crate's bindings, which returned -1 for every task here (layout
+/// mismatch of that field in the generated bindings); this goes through C.
+pub(crate) fn current_tgid() -> kernel::task::Pid {
+    // SAFETY: Reads the current task's tgid; always valid in task context.
+    unsafe { bindings::qda_current_tgid() }
+}

@@ -119,9 +119,10 @@ static void show_sessions(void)
 				continue;
 			while (fgets(line, sizeof(line), in)) {
 				qda |= !strcmp(line, "drm-driver:\tqda\n");
-				sscanf(line, "qda-dsp: %15s", dsp);
-				sscanf(line, "qda-session: %15s", session);
-				sscanf(line, "qda-session-memory: %31s", mem);
+				if (sscanf(line, "qda-dsp: %15s", dsp) == 1 ||
+				    sscanf(line, "qda-session: %15s", session) == 1 ||
+				    sscanf(line, "qda-session-memory: %31s", mem) == 1)
+					continue;
 				nbufs += !strncmp(line, "qda-buffer-", 11);
 			}
 			fclose(in);

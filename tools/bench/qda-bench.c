@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qda-bench - cost of DSP buffers on the cdsp channel, QDA against the
+ * upstream fastrpc.ko, on the same mock DSP.
+ *
+ *   qda-bench qda|fastrpc [iterations]
+ *
+ * Time: per buffer, allocate + mmap + write one byte to every page + munmap
+ * + free, for 4 KiB (default 2000 iterations) and 4 MiB (a tenth of that,
+ * default 200) buffers; mean, p50 and p99 in microseconds, one
+ * clock_gettime(CLOCK_MONOTONIC) pair per iteration; then the same without
+ * the mapping (alloc+free), the allocator alone.
+ *   qda:     DRM_IOCTL_QDA_GEM_CREATE, DRM_IOCTL_QDA_GEM_MMAP_OFFSET, mmap of
+ *            the accel fd, munmap, DRM_IOCTL_GEM_CLOSE.
+ *   fastrpc: FASTRPC_IOCTL_ALLOC_DMA_BUFF on /dev/fastrpc-cdsp, mmap of the
+ *            dma-buf fd, munmap, close.
+ *
+ * Memory, from the kernel's own free-page counters: used memory is MemTotal
+ * minus free pages (nr_free_pages of /proc/vmstat plus the pages parked on
+ * the per-CPU lists of /proc/zoneinfo, which MemFree leaves out), so it
+ * covers slab, vmalloc, page tables and DMA memory alike.
+ *   session overhead: open + first 4 KiB allocation, minus the 4 KiB, in
+ *                     five settled child processes at once (one session
+ *                     each), averaged over them and over 4 rounds;
+ *   buffer overhead:  256 4 KiB buffers held, growth / 256 minus 4 KiB,
+ *                     without and then with a CPU mapping of each.
+ *
+ * Every output line reads "<driver> <what>: <figure> ..." for
+ * tools/bench/bench.sh to compare.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <drm/drm.h>
+#include <misc/fastrpc.h>
+#include "qda_accel.h"
+
+#define PG		4096UL
+#define SMALL		PG
+#define LARGE		(4UL << 20)
+#define WARMUP		10
+#define SESSION_PROCS	5
+#define SESSION_ROUNDS	4
+#define NBUF		256
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* One driver's way to get, map and drop a buffer. */
+struct backend {
+	const char *name;
+	/* Stores the path of the cdsp node in @path; 0 or -1. */
+	int (*find)(char *path, size_t len);
+	/* Allocates @size bytes; stores a buffer id (handle or fd) in @id. */
+	int (*alloc)(int dev, size_t size, int *id);
+	void *(*map)(int dev, int id, size_t size);
+	int (*release)(int dev, int id);
+};
+
+/* ---- qda ---- */
+
+static int qda_find(char *path, size_t len)
+{
+	struct drm_qda_query q;
+	struct dirent *de;
+	int fd, found = -1;
+	DIR *d;
+
+	d = opendir("/dev/accel");
+	if (!d)
+		return -1;
+	while (found && (de = readdir(d))) {
+		if (strncmp(de->d_name, "accel", 5))
+			continue;
+		snprintf(path, len, "/dev/accel/%s", de->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(&q, 0, sizeof(q));
+		if (!ioctl(fd, DRM_IOCTL_QDA_QUERY, &q) &&
+		    !strcmp((char *)q.dsp_name, "cdsp"))
+			found = 0;
+		close(fd);
+	}
+	closedir(d);
+	return found;
+}
+
+static int qda_alloc(int dev, size_t size, int *id)
+{
+	struct drm_qda_gem_create c = { .size = size };
+
+	if (ioctl(dev, DRM_IOCTL_QDA_GEM_CREATE, &c))
+		return -errno;
+	*id = c.handle;
+	return 0;
+}
+
+static void *qda_map(int dev, int id, size_t size)
+{
+	struct drm_qda_gem_mmap_offset m = { .handle = id };
+
+	if (ioctl(dev, DRM_IOCTL_QDA_GEM_MMAP_OFFSET, &m))
+		return MAP_FAILED;
+	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dev, m.offset);
+}
+
+static int qda_release(int dev, int id)
+{
+	struct drm_gem_close c = { .handle = id };
+
+	return ioctl(dev, DRM_IOCTL_GEM_CLOSE, &c) ? -errno : 0;
+}
+
+/* ---- fastrpc ---- */
+
+static int frpc_find(char *path, size_t len)
+{
+	snprintf(path, len, "/dev/fastrpc-cdsp");
+	return access(path, F_OK);
+}
+
+static int frpc_alloc(int dev, size_t size, int *id)
+{
+	struct fastrpc_alloc_dma_buf b = { .fd = -1, .size = size };
+
+	if (ioctl(dev, FASTRPC_IOCTL_ALLOC_DMA_BUFF, &b))
+		return -errno;
+	*id = b.fd;
+	return 0;
+}
+
+static void *frpc_map(int dev, int id, size_t size)
+{
+	(void)dev;
+	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, id, 0);
+}
+
+static int frpc_release(int dev, int id)
+{
+	(void)dev;
+	return close(id) ? -errno : 0;
+}
+
+static const struct backend backends[] = {
+	{ "qda", qda_find, qda_alloc, qda_map, qda_release },
+	{ "fastrpc", frpc_find, frpc_alloc, frpc_map, frpc_release },
+};
+
+/* Path of the cdsp node of the backend in use. */
+static char node[300];
+
+/* ---- measurements ---- */
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One buffer's life: allocate, [map, touch every page, unmap,] free. */
+static int cycle(const struct backend *be, int dev, size_t size, int map)
+{
+	int id, ret, rel;
+	size_t off;
+	char *p;
+
+	ret = be->alloc(dev, size, &id);
+	if (ret)
+		return ret;
+	if (!map)
+		return be->release(dev, id);
+	p = be->map(dev, id, size);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		be->release(dev, id);
+		return ret;
+	}
+	for (off = 0; off < size; off += PG)
+		p[off] = (char)off;
+	if (munmap(p, size))
+		ret = -errno;
+	rel = be->release(dev, id);
+	return ret ? ret : rel;
+}
+
+static int bench_cycle(const struct backend *be, int dev, size_t size,
+		       int map, const char *label, int n)
+{
+	const char *what = map ? "alloc+mmap+free" : "alloc+free";
+	double *t, sum = 0, t0;
+	int i, ret;
+
+	t = calloc(n, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < WARMUP; i++) {
+		ret = cycle(be, dev, size, map);
+		if (ret)
+			goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		t0 = now_us();
+		ret = cycle(be, dev, size, map);
+		t[i] = now_us() - t0;
+		if (ret)
+			goto fail;
+		sum += t[i];
+	}
+	qsort(t, n, sizeof(*t), cmp_double);
+	printf("%s %s %s: mean %.1f us p50 %.1f p99 %.1f (n=%d)\n",
+	       be->name, what, label, sum / n, t[n / 2], t[(long)n * 99 / 100], n);
+	free(t);
+	return 0;
+fail:
+	fprintf(stderr, "%s %s %s: iteration %d failed: %s\n", be->name, what,
+		label, i, strerror(-ret));
+	free(t);
+	return ret;
+}
+
+/* Value of "@key <n>" in /proc/vmstat, or -1. */
+static long long vmstat_value(const char *key)
+{
+	size_t klen = strlen(key);
+	long long v = -1;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ' ') {
+			v = atoll(line + klen + 1);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* Value in kB of "@key: <n> kB" in /proc/meminfo, or -1. */
+static long long meminfo_kb(const char *key)
+{
+	size_t klen = strlen(key);
+	long long v = -1;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			v = atoll(line + klen + 1);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* Pages on the per-CPU free lists of every zone. */
+static long long pcp_pages(void)
+{
+	long long n = 0;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/zoneinfo", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *c = strstr(line, "count:");
+
+		if (c)
+			n += atoll(c + 6);
+	}
+	fclose(f);
+	return n;
+}
+
+/* Bytes in use: MemTotal minus free pages, per-CPU lists included. */
+static long long used_bytes(void)
+{
+	long long total = meminfo_kb("MemTotal") * 1024;
+
+	return total - (vmstat_value("nr_free_pages") + pcp_pages()) * (long long)PG;
+}
+
+static long long slab_bytes(void)
+{
+	return meminfo_kb("Slab") * 1024;
+}
+
+/*
+ * Session cost: SESSION_PROCS children (one session each on either driver)
+ * are forked and settled first; the baseline is taken, then each opens the
+ * node and allocates 4 KiB, and the growth is read while they hold it.
+ */
+static int session_round(const struct backend *be, long long *used,
+			 long long *slab)
+{
+	int go[2], done[2], i, ret = 0, n = 0;
+	pid_t pids[SESSION_PROCS];
+	long long u0, s0;
+	char c;
+
+	if (pipe(go) || pipe(done))
+		return -errno;
+	for (n = 0; n < SESSION_PROCS; n++) {
+		pids[n] = fork();
+		if (pids[n] < 0)
+			break;
+		if (!pids[n]) {
+			char stack[32768];
+			int dev, id;
+
+			/* Fault in what the measured part uses. */
+			memset(stack, 1, sizeof(stack));
+			ioctl(-1, DRM_IOCTL_QDA_GEM_CREATE, stack);
+			c = stack[100];
+			if (write(done[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+				_exit(1);
+			dev = open(node, O_RDWR | O_CLOEXEC);
+			c = dev >= 0 && !be->alloc(dev, SMALL, &id) ? 0 : 1;
+			if (write(done[1], &c, 1) != 1)
+				_exit(1);
+			/* Hold until killed. */
+			for (;;)
+				pause();
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (read(done[0], &c, 1) != 1)
+			ret = -EIO;
+	u0 = used_bytes();
+	s0 = slab_bytes();
+	for (i = 0; i < n; i++)
+		if (write(go[1], &c, 1) != 1)
+			ret = -EIO;
+	for (i = 0; i < n; i++)
+		if (read(done[0], &c, 1) != 1 || c)
+			ret = -EIO;
+	*used = (used_bytes() - u0) / SESSION_PROCS - (long long)SMALL;
+	*slab = (slab_bytes() - s0) / SESSION_PROCS;
+	for (i = 0; i < n; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+	close(go[0]);
+	close(go[1]);
+	close(done[0]);
+	close(done[1]);
+	if (n < SESSION_PROCS)
+		ret = -EAGAIN;
+	return ret;
+}
+
+static int bench_session(const struct backend *be)
+{
+	long long used = 0, slab = 0, u, s;
+	int i, ret;
+
+	for (i = 0; i < SESSION_ROUNDS; i++) {
+		ret = session_round(be, &u, &s);
+		if (ret) {
+			fprintf(stderr, "%s: session round %d failed: %s\n",
+				be->name, i, strerror(-ret));
+			return ret;
+		}
+		used += u;
+		slab += s;
+	}
+	printf("%s session overhead: %lld bytes (slab %lld, n=%d)\n", be->name,
+	       used / SESSION_ROUNDS, slab / SESSION_ROUNDS,
+	       SESSION_ROUNDS * SESSION_PROCS);
+	return 0;
+}
+
+static int bench_buffers(const struct backend *be, int dev)
+{
+	long long u0, s0, u1, s1, u2, s2;
+	static void *maps[NBUF];
+	static int ids[NBUF];
+	int i, n, ret = 0;
+
+	u0 = used_bytes();
+	s0 = slab_bytes();
+	for (n = 0; n < NBUF; n++) {
+		ret = be->alloc(dev, SMALL, &ids[n]);
+		if (ret) {
+			fprintf(stderr, "%s: buffer %d: %s\n", be->name, n, strerror(-ret));
+			goto out;
+		}
+	}
+	u1 = used_bytes();
+	s1 = slab_bytes();
+	for (i = 0; i < NBUF; i++) {
+		maps[i] = be->map(dev, ids[i], SMALL);
+		if (maps[i] == MAP_FAILED) {
+			ret = -errno;
+			fprintf(stderr, "%s: map %d: %s\n", be->name, i, strerror(-ret));
+			while (i--)
+				munmap(maps[i], SMALL);
+			goto out;
+		}
+		*(char *)maps[i] = 1;
+	}
+	u2 = used_bytes();
+	s2 = slab_bytes();
+	for (i = 0; i < NBUF; i++)
+		munmap(maps[i], SMALL);
+	printf("%s buffer overhead 4KiB: %lld bytes (slab %lld, n=%d)\n",
+	       be->name, (u1 - u0) / NBUF - (long long)SMALL, (s1 - s0) / NBUF, NBUF);
+	printf("%s buffer overhead 4KiB mapped: %lld bytes (slab %lld, n=%d)\n",
+	       be->name, (u2 - u0) / NBUF - (long long)SMALL, (s2 - s0) / NBUF, NBUF);
+out:
+	while (n--)
+		be->release(dev, ids[n]);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	const struct backend *be = NULL;
+	int small_n = 2000, large_n = 200;
+	int dev, ret = 0;
+	size_t i;
+
+	if (argc >= 2)
+		for (i = 0; i < ARRAY_SIZE(backends); i++)
+			if (!strcmp(argv[1], backends[i].name))
+				be = &backends[i];
+	if (!be || argc > 3) {
+		fprintf(stderr, "usage: %s qda|fastrpc [iterations]\n", argv[0]);
+		return 2;
+	}
+	if (argc == 3) {
+		small_n = atoi(argv[2]);
+		if (small_n < 1) {
+			fprintf(stderr, "bad iteration count '%s'\n", argv[2]);
+			return 2;
+		}
+		large_n = small_n / 10 ? small_n / 10 : 1;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (be->find(node, sizeof(node))) {
+		fprintf(stderr, "%s: no cdsp node\n", be->name);
+		return 1;
+	}
+	/* Memory first, while no session of ours exists. */
+	if (bench_session(be))
+		ret = 1;
+	dev = open(node, O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		fprintf(stderr, "%s: open %s: %s\n", be->name, node, strerror(errno));
+		return 1;
+	}
+	if (bench_buffers(be, dev))
+		ret = 1;
+	if (bench_cycle(be, dev, SMALL, 1, "4KiB", small_n))
+		ret = 1;
+	if (bench_cycle(be, dev, LARGE, 1, "4MiB", large_n))
+		ret = 1;
+	/* The same without the CPU mapping: the allocator alone. */
+	if (bench_cycle(be, dev, SMALL, 0, "4KiB", small_n))
+		ret = 1;
+	if (bench_cycle(be, dev, LARGE, 0, "4MiB", large_n))
+		ret = 1;
+	close(dev);
+	return ret;
+}
