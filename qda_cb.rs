@@ -18,7 +18,12 @@
 //! every file of the process shares it. With every slot taken, the first
 //! memory operation of another process fails with `EBUSY`.
 
-use crate::{rpmsg::Dsp, sys::bus};
+use crate::{
+    fastrpc::Engine,
+    memory_manager::{Memory, MemoryManager},
+    rpmsg::Dsp,
+    sys::bus,
+};
 use core::fmt;
 use kernel::{
     device,
@@ -112,10 +117,32 @@ pub(crate) fn create_all(parent: &device::Device, node: &FwNode, dsp: Dsp) -> Re
     Ok(cbs)
 }
 
+/// What a session has set up on the DSP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pd {
+    /// Nothing yet.
+    None,
+    /// Attached to the root PD (`INIT_ATTACH`).
+    Root,
+    /// A user PD was created (`INIT_CREATE`).
+    User,
+}
+
+/// DSP-side state of a session.
+pub(crate) struct PdState {
+    /// What was set up.
+    pub(crate) pd: Pd,
+    /// Memory the DSP uses for a user PD, owned by the session.
+    pub(crate) init_mem: Option<KBox<dyn Memory>>,
+}
+
 /// A process's share of a channel: one CB slot.
 ///
 /// Sessions are handed out by a [`SessionPool`]; every file of the owning
 /// process and every buffer allocated through it holds a [`SessionRef`].
+/// When the last goes, the DSP process is released (if one was set up and
+/// the channel is still there) and the slot returns to the pool.
+#[pin_data(PinnedDrop)]
 pub(crate) struct Session {
     id: u32,
     sid: u32,
@@ -123,6 +150,11 @@ pub(crate) struct Session {
     tgid: Pid,
     /// Bytes of live buffers of the session.
     memory: Atomic<u64>,
+    engine: Arc<Engine>,
+    mm: MemoryManager,
+    /// Serialises attach/create/release of the session.
+    #[pin]
+    state: Mutex<PdState>,
 }
 
 impl Session {
@@ -141,6 +173,21 @@ impl Session {
         &self.cb
     }
 
+    /// The channel's engine.
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The memory manager of the channel.
+    pub(crate) fn mm(&self) -> &MemoryManager {
+        &self.mm
+    }
+
+    /// The DSP-side state, locked.
+    pub(crate) fn state(&self) -> kernel::sync::MutexGuard<'_, PdState> {
+        self.state.lock()
+    }
+
     /// Bytes of live buffers.
     pub(crate) fn memory(&self) -> u64 {
         self.memory.load(Relaxed)
@@ -157,6 +204,17 @@ impl Session {
     }
 }
 
+#[pinned_drop]
+impl PinnedDrop for Session {
+    fn drop(self: Pin<&mut Self>) {
+        let pd = self.state.lock().pd;
+        if pd != Pd::None {
+            // Best effort: fails at once with EPIPE when the channel is gone.
+            let _ = crate::fastrpc::release(&self);
+        }
+    }
+}
+
 struct Slot {
     cb: ARef<device::Device>,
     sid: u32,
@@ -169,11 +227,13 @@ struct Slot {
 pub(crate) struct SessionPool {
     #[pin]
     slots: Mutex<KVec<Slot>>,
+    engine: Arc<Engine>,
+    mm: MemoryManager,
 }
 
 impl SessionPool {
     /// Builds the pool of the channel's CBs.
-    pub(crate) fn new(cbs: &[Cb]) -> Result<Arc<Self>> {
+    pub(crate) fn new(cbs: &[Cb], engine: Arc<Engine>, mm: MemoryManager) -> Result<Arc<Self>> {
         let mut slots = KVec::new();
         for cb in cbs {
             for _ in 0..cb.data().nsessions {
@@ -190,6 +250,8 @@ impl SessionPool {
         Arc::pin_init(
             pin_init!(Self {
                 slots <- new_mutex!(slots),
+                engine,
+                mm,
             }),
             GFP_KERNEL,
         )
@@ -210,22 +272,30 @@ impl SessionPool {
                 session: session.clone(),
             });
         }
-        let (idx, slot) = slots
+        let (idx, free) = slots
             .iter_mut()
             .enumerate()
             .find(|(_, s)| s.owner.is_none())
             .ok_or(EBUSY)?;
-        let session = Arc::new(
-            Session {
-                id: u32::try_from(idx + 1).map_err(|_| EINVAL)?,
-                sid: slot.sid,
-                cb: slot.cb.clone(),
+        let id = u32::try_from(idx + 1).map_err(|_| EINVAL)?;
+        let (sid, cb) = (free.sid, free.cb.clone());
+        let session = Arc::pin_init(
+            pin_init!(Session {
+                id,
+                sid,
+                cb,
                 tgid,
                 memory: Atomic::new(0),
-            },
+                engine: self.engine.clone(),
+                mm: self.mm,
+                state <- new_mutex!(PdState {
+                    pd: Pd::None,
+                    init_mem: None,
+                }),
+            }),
             GFP_KERNEL,
         )?;
-        slot.owner = Some((session.clone(), 1));
+        free.owner = Some((session.clone(), 1));
         Ok(SessionRef {
             pool: self.clone(),
             session,
@@ -265,19 +335,26 @@ impl Clone for SessionRef {
 
 impl Drop for SessionRef {
     fn drop(&mut self) {
-        let mut slots = self.pool.slots.lock();
-        for slot in slots.iter_mut() {
-            let last = match slot.owner.as_mut() {
-                Some((s, users)) if Arc::ptr_eq(s, &self.session) => {
-                    *users -= 1;
-                    *users == 0
+        // The pool's reference is dropped after unlocking: the session's
+        // release talks to the DSP.
+        let released = {
+            let mut slots = self.pool.slots.lock();
+            let mut released = None;
+            for slot in slots.iter_mut() {
+                let last = match slot.owner.as_mut() {
+                    Some((s, users)) if Arc::ptr_eq(s, &self.session) => {
+                        *users -= 1;
+                        *users == 0
+                    }
+                    _ => continue,
+                };
+                if last {
+                    released = slot.owner.take();
                 }
-                _ => continue,
-            };
-            if last {
-                slot.owner = None;
+                break;
             }
-            break;
-        }
+            released
+        };
+        drop(released);
     }
 }

@@ -13,6 +13,8 @@
 
 #[path = "qda_cb.rs"]
 mod cb;
+#[path = "qda_fastrpc.rs"]
+mod fastrpc;
 #[path = "qda_gem.rs"]
 mod gem;
 #[path = "qda_ioctl.rs"]

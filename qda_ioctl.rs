@@ -7,8 +7,10 @@
 
 use crate::{
     cb::{SessionPool, SessionRef},
+    fastrpc::{self, ArgData, Engine, Shell},
     gem::{self, Object, QdaObject},
     memory_manager::MemoryManager,
+    proto::Scalars,
     rpmsg::Dsp,
     sys::{accel, bindings, dma::DmaBuf},
 };
@@ -27,6 +29,8 @@ pub(crate) struct DeviceData {
     pub(crate) pool: Arc<SessionPool>,
     /// Where buffers come from.
     pub(crate) mm: MemoryManager,
+    /// The channel's FastRPC engine.
+    pub(crate) engine: Arc<Engine>,
 }
 
 /// Per-open-file data.
@@ -71,6 +75,11 @@ impl accel::Driver for QdaAccel {
         (bindings::DRM_QDA_QUERY, IOR, bindings::drm_qda_query, query),
         (bindings::DRM_QDA_GEM_CREATE, IOWR, bindings::drm_qda_gem_create, gem_create),
         (bindings::DRM_QDA_GEM_MMAP_OFFSET, IOWR, bindings::drm_qda_gem_mmap_offset, gem_mmap_offset),
+        (bindings::DRM_QDA_INIT_ATTACH, IO, (), init_attach),
+        (bindings::DRM_QDA_INIT_CREATE, IOWR, bindings::drm_qda_init_create, init_create),
+        (bindings::DRM_QDA_MAP, IOWR, bindings::drm_qda_map, map),
+        (bindings::DRM_QDA_MUNMAP, IOWR, bindings::drm_qda_munmap, munmap),
+        (bindings::DRM_QDA_INVOKE, IOW, bindings::drm_qda_invoke_args as bindings::drm_qda_invoke, invoke),
     );
 
     fn open(_dev: &accel::Device<Self>) -> Result<Pin<KBox<FileData>>> {
@@ -169,4 +178,124 @@ fn gem_mmap_offset(
     }
     args.offset = Object::lookup(file, args.handle)?.mmap_offset()?;
     Ok(0)
+}
+
+/// `DRM_IOCTL_QDA_INIT_ATTACH`: attaches the file's session to the root PD.
+/// Returns the DSP's return value.
+fn init_attach(
+    dev: &accel::Device<QdaAccel>,
+    _args: &mut (),
+    file: &accel::File<QdaAccel>,
+) -> Result<i32> {
+    fastrpc::attach(file.data().session(dev)?.session())
+}
+
+/// `DRM_IOCTL_QDA_INIT_CREATE`: creates the session's user PD.
+fn init_create(
+    dev: &accel::Device<QdaAccel>,
+    args: &mut bindings::drm_qda_init_create,
+    file: &accel::File<QdaAccel>,
+) -> Result<i32> {
+    if args.filelen > fastrpc::INIT_FILELEN_MAX {
+        return Err(EFBIG);
+    }
+    let shell = if args.filelen == 0 {
+        Shell::None
+    } else if args.filefd > 0 {
+        let handle = args.filefd as u32;
+        Shell::Gem(Object::lookup(file, handle)?, handle, args.filelen)
+    } else if args.file != 0 {
+        Shell::User(args.file, args.filelen)
+    } else {
+        return Err(EINVAL);
+    };
+    let session = file.data().session(dev)?;
+    fastrpc::create(session.session(), shell, args.attrs, args.siglen)
+}
+
+/// `DRM_IOCTL_QDA_MAP`: not implemented yet.
+fn map(
+    _dev: &accel::Device<QdaAccel>,
+    _args: &mut bindings::drm_qda_map,
+    _file: &accel::File<QdaAccel>,
+) -> Result<i32> {
+    Err(EOPNOTSUPP)
+}
+
+/// `DRM_IOCTL_QDA_MUNMAP`: not implemented yet.
+fn munmap(
+    _dev: &accel::Device<QdaAccel>,
+    _args: &mut bindings::drm_qda_munmap,
+    _file: &accel::File<QdaAccel>,
+) -> Result<i32> {
+    Err(EOPNOTSUPP)
+}
+
+/// Size of one `struct drm_qda_invoke_args` in user memory.
+const INVOKE_ARG_SIZE: usize = core::mem::size_of::<bindings::drm_qda_invoke_args>();
+
+/// `DRM_IOCTL_QDA_INVOKE`: calls `handle`'s method on the DSP. Returns the
+/// DSP's return value unchanged.
+fn invoke(
+    dev: &accel::Device<QdaAccel>,
+    args: &mut bindings::drm_qda_invoke,
+    file: &accel::File<QdaAccel>,
+) -> Result<i32> {
+    let sc = Scalars::from_raw(args.sc);
+    let n = sc.nscalars();
+    let nbufs = sc.nbufs();
+    let mut raw = KVec::with_capacity(n * INVOKE_ARG_SIZE, GFP_KERNEL)?;
+    raw.resize(n * INVOKE_ARG_SIZE, 0u8, GFP_KERNEL)?;
+    if n != 0 {
+        if args.args == 0 {
+            return Err(EFAULT);
+        }
+        kernel::uaccess::UserSlice::new(
+            kernel::uaccess::UserPtr::from_addr(args.args as usize),
+            raw.len(),
+        )
+        .reader()
+        .read_slice(&mut raw)?;
+    }
+    let mut list = KVec::with_capacity(n, GFP_KERNEL)?;
+    for (i, chunk) in raw.chunks_exact(INVOKE_ARG_SIZE).enumerate() {
+        let word = |o: usize| -> Result<u64> {
+            let b = chunk.get(o..o + 8).ok_or(EINVAL)?;
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            Ok(u64::from_ne_bytes(a))
+        };
+        let (ptr, length) = (word(0)?, word(8)?);
+        let fd = word(16)? as u32 as i32;
+        let arg = if fd > 0 {
+            let obj = Object::lookup(file, fd as u32)?;
+            let offset = if i < nbufs {
+                obj.user_offset(ptr, length)?
+            } else {
+                0
+            };
+            ArgData::Gem {
+                obj,
+                offset,
+                len: length,
+                user: ptr,
+                handle: fd as u32,
+            }
+        } else if i < nbufs {
+            if length != 0 && ptr == 0 {
+                return Err(EFAULT);
+            }
+            ArgData::Inline {
+                user: Some(ptr),
+                data: KVec::new(),
+                len: usize::try_from(length).map_err(|_| EINVAL)?,
+            }
+        } else {
+            // Handles must name a buffer.
+            return Err(EINVAL);
+        };
+        list.push(arg, GFP_KERNEL)?;
+    }
+    let session = file.data().session(dev)?;
+    fastrpc::user_invoke(session.session(), args.handle, sc, &mut list)
 }

@@ -25,6 +25,10 @@ pub(crate) trait Memory: Send + Sync {
     fn mmap(&self, vma: &gem::Vma) -> Result;
     /// The pages, for a dma-buf importer.
     fn sg_table(&self) -> Result<gem::SgTable>;
+    /// Copies `data` into the memory at `off` (bounds-checked).
+    fn write(&self, off: usize, data: &[u8]) -> Result;
+    /// Copies bytes at `off` into `out` (bounds-checked).
+    fn read(&self, off: usize, out: &mut [u8]) -> Result;
 }
 
 /// A source of [`Memory`].
@@ -60,6 +64,14 @@ impl Memory for CoherentBuffer {
     fn sg_table(&self) -> Result<gem::SgTable> {
         CoherentBuffer::sg_table(self)
     }
+
+    fn write(&self, off: usize, data: &[u8]) -> Result {
+        CoherentBuffer::write(self, off, data)
+    }
+
+    fn read(&self, off: usize, out: &mut [u8]) -> Result {
+        CoherentBuffer::read(self, off, out)
+    }
 }
 
 /// The address the DSP uses for device address `dma` behind stream `sid`.
@@ -68,6 +80,7 @@ pub(crate) fn dsp_addr(sid: u32, dma: u64) -> u64 {
 }
 
 /// Picks the backend for allocations.
+#[derive(Clone, Copy)]
 pub(crate) struct MemoryManager {
     backend: &'static dyn Backend,
 }

@@ -7,8 +7,14 @@
 //! channel (a DSP restart, or module unload) unplugs the accel device, so
 //! open files get `ENODEV` from then on, and removes the CB devices.
 
-use crate::{cb, ioctl::QdaAccel, sys::accel, sys::rpmsg};
-use kernel::{prelude::*, str::CString};
+use crate::{
+    cb,
+    fastrpc::Engine,
+    ioctl::QdaAccel,
+    memory_manager::MemoryManager,
+    sys::{accel, rpmsg},
+};
+use kernel::{prelude::*, str::CString, sync::Arc};
 
 /// A Hexagon DSP, as named by the channel's `label`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +70,7 @@ impl Dsp {
 pub(crate) struct Channel {
     _accel: accel::Registration<QdaAccel>,
     _cbs: KVec<cb::Cb>,
+    engine: Arc<Engine>,
 }
 
 /// The rpmsg driver.
@@ -76,7 +83,7 @@ impl rpmsg::Driver for QdaRpmsg {
     const NAME: &'static CStr = c"qda";
     const OF_MATCH: &'static rpmsg::OfTable = &rpmsg::OfTable::single(c"qcom,fastrpc");
 
-    fn probe(rpdev: &rpmsg::Device) -> Result<Pin<KBox<Channel>>> {
+    fn probe(rpdev: &rpmsg::Device, sender: Arc<rpmsg::Sender>) -> Result<Pin<KBox<Channel>>> {
         let dev = rpdev.as_dev();
         let node = dev.fwnode().ok_or(ENODEV)?;
         let label: CString = node.property_read(c"label").required_by(dev)?;
@@ -85,10 +92,13 @@ impl rpmsg::Driver for QdaRpmsg {
             return Err(EINVAL);
         };
         let cbs = cb::create_all(dev, node, dsp)?;
+        let engine = Engine::new(sender)?;
+        let mm = MemoryManager::dma_coherent();
         let data = crate::ioctl::DeviceData {
             dsp,
-            pool: cb::SessionPool::new(&cbs)?,
-            mm: crate::memory_manager::MemoryManager::dma_coherent(),
+            pool: cb::SessionPool::new(&cbs, engine.clone(), mm)?,
+            mm,
+            engine: engine.clone(),
         };
         let accel = accel::Device::new(dev, data)?;
         let accel = accel::Registration::new(accel)?;
@@ -97,18 +107,18 @@ impl rpmsg::Driver for QdaRpmsg {
             Channel {
                 _accel: accel,
                 _cbs: cbs,
+                engine,
             },
             GFP_KERNEL,
         )?)
     }
 
-    fn callback(rpdev: &rpmsg::Device, _chan: &Channel, msg: &[u8], _src: u32) {
-        // No calls are issued yet, so every message is unsolicited.
-        dev_dbg!(
-            rpdev.as_dev(),
-            "dropping unsolicited message of {} bytes\n",
-            msg.len()
-        );
+    fn remove(_rpdev: &rpmsg::Device, chan: &Channel) {
+        chan.engine.shutdown();
+    }
+
+    fn callback(_rpdev: &rpmsg::Device, chan: &Channel, msg: &[u8], _src: u32) {
+        chan.engine.handle_message(msg);
     }
 }
 

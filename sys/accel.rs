@@ -423,14 +423,21 @@ pub(crate) mod internal {
 /// handlers of the form
 /// `fn(&accel::Device<D>, &mut Arg, &accel::File<D>) -> Result<i32>`. The
 /// argument type must be a UAPI struct for which every bit pattern is valid;
-/// `dir` is one of `IOR`, `IOW`, `IOWR` or `IO` as in the UAPI header.
+/// `dir` is one of `IOR`, `IOW`, `IOWR` or `IO` (with argument type `()`) as
+/// in the UAPI header. `cmd_type as data_type` encodes the command with the
+/// size of `cmd_type` but hands the handler a `data_type`, which must not be
+/// larger (for UAPIs whose command and argument sizes differ).
 #[macro_export]
 macro_rules! declare_accel_ioctls {
-    ($drv:ty; $( ($nr:expr, $dir:ident, $arg:ty, $func:path) ),* $(,)?) => {{
+    ($drv:ty; $( ($nr:expr, $dir:ident, $arg:ty $(as $data:ty)?, $func:path) ),* $(,)?) => {{
         const _: () = {
             let mut i: u32 = 0;
             $(
                 ::core::assert!($nr == i, "accel ioctls must be listed in order without gaps");
+                $(::core::assert!(
+                    ::core::mem::size_of::<$data>() <= ::core::mem::size_of::<$arg>(),
+                    "the handler's argument must fit in the command's size"
+                );)?
                 i += 1;
             )*
             let _ = i;
@@ -461,7 +468,9 @@ macro_rules! declare_accel_ioctls {
                         // least `_IOC_SIZE(cmd)` bytes (the size of `$arg`,
                         // by construction of `cmd`), exclusively ours for the
                         // call; UAPI structs accept every bit pattern.
-                        let data = unsafe { &mut *raw_data.cast::<$arg>() };
+                        let data = unsafe {
+                            &mut *raw_data.cast::<$crate::declare_accel_ioctls!(@data $arg $(, $data)?)>()
+                        };
                         match $func(dev, data, file) {
                             Ok(ret) => ret,
                             Err(e) => e.to_errno(),
@@ -473,6 +482,11 @@ macro_rules! declare_accel_ioctls {
             }
         ),*]
     }};
+    (@data $arg:ty) => { $arg };
+    (@data $arg:ty, $data:ty) => { $data };
+    (@cmd IO, $nr:expr, $arg:ty) => {
+        ::kernel::ioctl::_IO(b'd' as u32, ::kernel::uapi::DRM_COMMAND_BASE + $nr)
+    };
     (@cmd IOR, $nr:expr, $arg:ty) => {
         ::kernel::ioctl::_IOR::<$arg>(b'd' as u32, ::kernel::uapi::DRM_COMMAND_BASE + $nr)
     };

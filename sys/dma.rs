@@ -13,7 +13,7 @@
 //! C headers: [`include/linux/dma-mapping.h`], [`include/linux/dma-buf.h`].
 
 use super::{bindings, dev_raw, gem::Vma};
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
 use kernel::{
     device,
     error::{from_err_ptr, to_result},
@@ -74,6 +74,33 @@ impl CoherentBuffer {
     /// The device-side (IOVA or physical) address of the first byte.
     pub(crate) fn dma_addr(&self) -> u64 {
         self.dma
+    }
+
+    /// Copies `data` into the buffer at `off`.
+    pub(crate) fn write(&self, off: usize, data: &[u8]) -> Result {
+        let end = off.checked_add(data.len()).ok_or(EINVAL)?;
+        if end > self.size {
+            return Err(EINVAL);
+        }
+        // SAFETY: `off..end` lies inside the live allocation; the device may
+        // access the memory concurrently only while a call it belongs to is
+        // in flight, and callers never write to a buffer in flight.
+        unsafe { ptr::copy_nonoverlapping(data.as_ptr(), self.cpu.as_ptr().add(off), data.len()) };
+        Ok(())
+    }
+
+    /// Copies `out.len()` bytes at `off` out of the buffer.
+    pub(crate) fn read(&self, off: usize, out: &mut [u8]) -> Result {
+        let end = off.checked_add(out.len()).ok_or(EINVAL)?;
+        if end > self.size {
+            return Err(EINVAL);
+        }
+        // SAFETY: As in `write`; bytes are plain data whatever the device
+        // wrote.
+        unsafe {
+            ptr::copy_nonoverlapping(self.cpu.as_ptr().add(off), out.as_mut_ptr(), out.len())
+        };
+        Ok(())
     }
 
     /// Maps the pages of the buffer starting at `vma`'s page offset into

@@ -200,6 +200,58 @@ impl<T: DriverObject> Object<T> {
         Ok(unsafe { bindings::drm_vma_node_offset_addr(&raw mut (*self.obj.get()).vma_node) })
     }
 
+    /// Returns the offset into the object of the user address `addr` of
+    /// the calling process, checking that `addr..addr + len` lies in one
+    /// mapping of this object (its GEM mmap, or an mmap of the dma-buf it
+    /// was exported as or imported from) and inside the object. `EFAULT`
+    /// when the address is not mapped, `EINVAL` when it maps something else
+    /// or the range leaves the mapping or the object.
+    pub(crate) fn user_offset(&self, addr: u64, len: u64) -> Result<u64> {
+        let ua = usize::try_from(addr).map_err(|_| EFAULT)?;
+        let (mut private, mut file) = (ptr::null_mut(), ptr::null_mut());
+        let (mut start, mut end, mut pgoff) = (0, 0, 0);
+        // SAFETY: Plain out pointers; the helper takes the mmap lock.
+        kernel::error::to_result(unsafe {
+            bindings::qda_user_vma(
+                ua,
+                &mut private,
+                &mut file,
+                &mut start,
+                &mut end,
+                &mut pgoff,
+            )
+        })?;
+        let obj = self.obj.get();
+        // SAFETY: `obj` is live; `dma_buf` is set while the object is
+        // exported or imported and then stays valid while the object is.
+        let dma_buf_file = unsafe {
+            let buf = (*obj).dma_buf;
+            if buf.is_null() {
+                ptr::null_mut()
+            } else {
+                (*buf).file
+            }
+        };
+        let mapped = if private == obj.cast() {
+            // A GEM mmap of ours: `vm_pgoff` is relative to the object.
+            true
+        } else {
+            !file.is_null() && file == dma_buf_file
+        };
+        if !mapped {
+            return Err(EINVAL);
+        }
+        let in_vma = (addr - start as u64)
+            .checked_add((pgoff as u64) << kernel::page::PAGE_SHIFT)
+            .ok_or(EINVAL)?;
+        let last = addr.checked_add(len).ok_or(EINVAL)?;
+        let in_obj = in_vma.checked_add(len).ok_or(EINVAL)?;
+        if last > end as u64 || in_obj > self.size() as u64 {
+            return Err(EINVAL);
+        }
+        Ok(in_vma)
+    }
+
     /// Records `attach` as the object's import attachment, which the DRM
     /// core uses to tell imported objects apart (e.g. in memory stats).
     /// The caller keeps `attach` alive as long as the object.

@@ -3,6 +3,7 @@
  * Out-of-line wrappers for the static inline kernel functions QDA's Rust
  * abstractions call, in the style of rust/helpers/. Nothing else lives here.
  */
+#include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/iommu.h>
@@ -45,4 +46,49 @@ unsigned long qda_drm_vma_node_start(struct drm_vma_offset_node *node)
 pid_t qda_current_tgid(void)
 {
 	return task_tgid_nr(current);
+}
+
+pid_t qda_current_pid(void)
+{
+	return task_pid_nr(current);
+}
+
+void qda_current_comm(char *buf, size_t len)
+{
+	char comm[TASK_COMM_LEN];
+
+	get_task_comm(comm, current);
+	strscpy(buf, comm, len);
+}
+
+void qda_init_completion(struct completion *c)
+{
+	init_completion(c);
+}
+
+/*
+ * Describes the VMA of the current process containing @addr: its private
+ * data, file, bounds and page offset, read under the mmap lock. -EFAULT if
+ * no VMA contains @addr.
+ */
+int qda_user_vma(unsigned long addr, void **private_data, struct file **file,
+		 unsigned long *start, unsigned long *end, unsigned long *pgoff)
+{
+	struct vm_area_struct *vma;
+	int ret = -EFAULT;
+
+	if (!current->mm)
+		return -EFAULT;
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, addr);
+	if (vma) {
+		*private_data = vma->vm_private_data;
+		*file = vma->vm_file;
+		*start = vma->vm_start;
+		*end = vma->vm_end;
+		*pgoff = vma->vm_pgoff;
+		ret = 0;
+	}
+	mmap_read_unlock(current->mm);
+	return ret;
 }

@@ -9,6 +9,8 @@ struct device;
 struct dma_buf;
 struct drm_vma_offset_node;
 struct vm_area_struct;
+struct completion;
+struct file;
 
 void qda_iommu_group_remove_device(struct device *dev);
 bool qda_device_has_iommu_group(struct device *dev);
@@ -17,5 +19,10 @@ bool qda_vma_is_cow(struct vm_area_struct *vma);
 void qda_get_dma_buf(struct dma_buf *dmabuf);
 unsigned long qda_drm_vma_node_start(struct drm_vma_offset_node *node);
 pid_t qda_current_tgid(void);
+pid_t qda_current_pid(void);
+void qda_current_comm(char *buf, size_t len);
+void qda_init_completion(struct completion *c);
+int qda_user_vma(unsigned long addr, void **private_data, struct file **file,
+		 unsigned long *start, unsigned long *end, unsigned long *pgoff);
 
 #endif

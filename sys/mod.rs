@@ -25,6 +25,7 @@ pub(crate) mod bus;
 pub(crate) mod dma;
 pub(crate) mod gem;
 pub(crate) mod rpmsg;
+pub(crate) mod sync;
 
 use kernel::{device, device::property::FwNode};
 
@@ -53,4 +54,18 @@ pub(crate) fn fwnode_raw(node: &FwNode) -> *mut bindings::fwnode_handle {
 pub(crate) fn current_tgid() -> kernel::task::Pid {
     // SAFETY: Reads the current task's tgid; always valid in task context.
     unsafe { bindings::qda_current_tgid() }
+}
+
+/// The id of the calling thread.
+pub(crate) fn current_pid() -> kernel::task::Pid {
+    // SAFETY: Reads the current task's pid; always valid in task context.
+    unsafe { bindings::qda_current_pid() }
+}
+
+/// The name of the calling task, NUL-terminated (as `current->comm`).
+pub(crate) fn current_comm() -> [u8; 16] {
+    let mut buf = [0u8; 16];
+    // SAFETY: `buf` is writable for its length; the helper NUL-terminates.
+    unsafe { bindings::qda_current_comm(buf.as_mut_ptr(), buf.len()) };
+    buf
 }

@@ -3,6 +3,7 @@
  * Headers whose items the kernel crate's `bindings` lack. bindgen turns the
  * allow-listed parts of these into sys/qda_sys_generated.rs (see Kbuild).
  */
+#include <linux/completion.h>
 #include <linux/dma-buf.h>
 #include <linux/rpmsg.h>
 #include <drm/drm_accel.h>

@@ -18,14 +18,16 @@ use super::bindings;
 use core::{
     ffi::{c_int, c_void},
     marker::PhantomData,
-    ptr,
+    ptr::{self, NonNull},
     sync::atomic::{AtomicPtr, Ordering},
 };
 use kernel::{
     device,
     error::to_result,
     module::{this_module, ModuleMetadata},
+    new_mutex,
     prelude::*,
+    sync::{Arc, Mutex},
     types::Opaque,
 };
 
@@ -41,8 +43,14 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
     /// Device-tree compatible strings the driver binds to.
     const OF_MATCH: &'static OfTable;
 
-    /// Binds to a new channel.
-    fn probe(dev: &Device) -> Result<Pin<KBox<Self::Data>>>;
+    /// Binds to a new channel; `sender` sends on its endpoint until the
+    /// channel goes away.
+    fn probe(dev: &Device, sender: Arc<Sender>) -> Result<Pin<KBox<Self::Data>>>;
+
+    /// The channel is going away: its [`Sender`] has already been revoked
+    /// (sends fail with `EPIPE`, none is in progress), its endpoint still
+    /// exists. The data is dropped later, once no callback can run.
+    fn remove(dev: &Device, data: &Self::Data);
 
     /// Handles a message from the remote side. May run in atomic context on
     /// some transports: must not sleep.
@@ -99,6 +107,65 @@ impl Device {
     }
 }
 
+/// Sends on a channel's endpoint until the channel is removed.
+///
+/// # Invariants
+///
+/// While `ept` holds a pointer, it is a bound `rpmsg_device` whose endpoint
+/// exists: the pointer is cleared (under the mutex, so after any send in
+/// progress) by the driver's remove callback, before the rpmsg core destroys
+/// the endpoint.
+#[pin_data]
+pub(crate) struct Sender {
+    #[pin]
+    ept: Mutex<Option<NonNull<bindings::rpmsg_device>>>,
+}
+
+// SAFETY: The pointer is only dereferenced under the mutex, while valid.
+unsafe impl Send for Sender {}
+// SAFETY: See above.
+unsafe impl Sync for Sender {}
+
+impl Sender {
+    fn new(rpdev: NonNull<bindings::rpmsg_device>) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                ept <- new_mutex!(Some(rpdev)),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Sends `msg`, waiting for room if the transport needs to. `EPIPE` once
+    /// the channel is gone.
+    pub(crate) fn send(&self, msg: &[u8]) -> Result {
+        let len = c_int::try_from(msg.len()).map_err(|_| EMSGSIZE)?;
+        let guard = self.ept.lock();
+        let rpdev = guard.ok_or(EPIPE)?;
+        // SAFETY: `rpdev` is bound and its endpoint alive while the pointer
+        // is set (type invariant), which the held lock guarantees.
+        let ept = unsafe { (*rpdev.as_ptr()).ept };
+        if ept.is_null() {
+            return Err(ENOTCONN);
+        }
+        // SAFETY: `ept` is a live endpoint (above); `msg` is valid for `len`
+        // bytes and only read.
+        to_result(unsafe {
+            bindings::rpmsg_send(ept, msg.as_ptr().cast::<c_void>().cast_mut(), len)
+        })
+    }
+
+    fn revoke(&self) {
+        *self.ept.lock() = None;
+    }
+}
+
+/// What the abstraction keeps per bound channel.
+struct Bound<T: Driver> {
+    sender: Arc<Sender>,
+    data: Pin<KBox<T::Data>>,
+}
+
 /// A registered rpmsg driver; unregistering unbinds every channel.
 ///
 /// # Invariants
@@ -123,6 +190,7 @@ impl<T: Driver> Registration<T> {
         raw.drv.name = T::NAME.as_char_ptr();
         raw.drv.of_match_table = T::OF_MATCH.0.as_ptr();
         raw.probe = Some(Self::probe_callback);
+        raw.remove = Some(Self::remove_callback);
         raw.callback = Some(Self::rx_callback);
         let drv = KBox::new(Opaque::new(raw), GFP_KERNEL)?;
         // SAFETY: `drv` is a fully initialised rpmsg driver at a stable heap
@@ -141,13 +209,17 @@ impl<T: Driver> Registration<T> {
     extern "C" fn probe_callback(raw: *mut bindings::rpmsg_device) -> c_int {
         // SAFETY: The rpmsg core passes a valid device being bound.
         let dev = unsafe { Device::from_raw(raw) };
-        let data = match T::probe(dev) {
-            Ok(data) => data,
+        let Some(rpdev) = NonNull::new(raw) else {
+            return EINVAL.to_errno();
+        };
+        let bound = Sender::new(rpdev).and_then(|sender| {
+            let data = T::probe(dev, sender.clone())?;
+            Ok(KBox::new(Bound::<T> { sender, data }, GFP_KERNEL)?)
+        });
+        let data = match bound {
+            Ok(b) => KBox::into_raw(b),
             Err(e) => return e.to_errno(),
         };
-        // SAFETY: The data is never moved out of the box; it is dropped in
-        // place by `drop_data`.
-        let data = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
         // Publish before the callback can look for it.
         dev.drvdata().store(data.cast(), Ordering::Release);
         // SAFETY: The device is being bound (we are in probe). On failure
@@ -177,8 +249,22 @@ impl<T: Driver> Registration<T> {
             // and is reconstructed once (the pointer was swapped out). Devres
             // actions run after the core destroyed the endpoint, so no
             // callback still uses it.
-            drop(unsafe { KBox::from_raw(data.cast::<T::Data>()) });
+            drop(unsafe { KBox::from_raw(data.cast::<Bound<T>>()) });
         }
+    }
+
+    extern "C" fn remove_callback(raw: *mut bindings::rpmsg_device) {
+        // SAFETY: The rpmsg core passes the device being unbound.
+        let dev = unsafe { Device::from_raw(raw) };
+        let data = dev.drvdata().load(Ordering::Acquire).cast::<Bound<T>>();
+        if data.is_null() {
+            return;
+        }
+        // SAFETY: Published by `probe_callback`, dropped only by devres
+        // after this callback returns.
+        let bound = unsafe { &*data };
+        bound.sender.revoke();
+        T::remove(dev, &bound.data);
     }
 
     extern "C" fn rx_callback(
@@ -190,7 +276,7 @@ impl<T: Driver> Registration<T> {
     ) -> c_int {
         // SAFETY: The transport passes the device owning the endpoint.
         let dev = unsafe { Device::from_raw(raw) };
-        let data = dev.drvdata().load(Ordering::Acquire).cast::<T::Data>();
+        let data = dev.drvdata().load(Ordering::Acquire).cast::<Bound<T>>();
         let Ok(len) = usize::try_from(len) else {
             return 0;
         };
@@ -204,7 +290,7 @@ impl<T: Driver> Registration<T> {
         // SAFETY: `data` was published by `probe_callback` and stays valid
         // until `drop_data`, which only runs after the endpoint is destroyed
         // and hence after every callback has returned.
-        T::callback(dev, unsafe { &*data }, msg, src);
+        T::callback(dev, unsafe { &(*data).data }, msg, src);
         0
     }
 }

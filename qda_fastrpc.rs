@@ -1,0 +1,772 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The FastRPC engine: remote calls over a channel.
+//!
+//! A call is a 40-byte request on the channel's rpmsg endpoint pointing at a
+//! payload buffer (metadata and inline arguments, see `qda_proto.rs`)
+//! allocated on the caller's session CB; the DSP answers with a 16-byte
+//! response carrying the request's context value and a return value.
+//!
+//! Contexts: each call in flight owns one of 255 slots. Its context value is
+//! `seq << 16 | id << 8 | pd`, as in `drivers/misc/fastrpc.c`: `id` (1..255)
+//! names the slot, `seq` is a per-channel sequence number so that a late
+//! answer to a recycled slot is recognised as stale, and `pd` the protection
+//! domain the firmware routes the call to (root PD 0, user PD 1). Responses
+//! are matched by id and then checked against the whole value; unknown,
+//! stale, duplicate, short and PD-exit messages are dropped and counted.
+//!
+//! Waiting: user calls wait interruptibly; on a signal the call is abandoned
+//! with `EINTR`, its slot and payload kept until the DSP answers (it may still
+//! write the payload) or the channel goes away. Calls the kernel makes by
+//! itself (attach, release, ...) wait at most [`KERNEL_TIMEOUT_MS`]. When the
+//! channel goes away every call in flight fails at once with `EPIPE`, and so
+//! does every later call.
+//!
+//! The response callback may run in hard-IRQ context (glink does that): it
+//! only takes the IRQ-safe table lock and completes a completion.
+
+use crate::{
+    cb::{Pd, Session},
+    gem::Object,
+    memory_manager::{dsp_addr, Memory},
+    proto::{self, PayloadLayout, Request, Response, Scalars},
+    sys::{
+        rpmsg::Sender,
+        sync::{Completion, Wait},
+    },
+};
+use kernel::{
+    new_spinlock_irq,
+    prelude::*,
+    sync::{
+        aref::ARef,
+        atomic::{Atomic, Relaxed},
+        Arc, SpinLockIrq,
+    },
+};
+
+/// Longest wait of a call the kernel makes by itself.
+pub(crate) const KERNEL_TIMEOUT_MS: u32 = 5000;
+
+/// Number of context slots (ids 1..=255).
+const SLOTS: usize = 255;
+
+/// State of a [`Call`].
+const PENDING: u32 = 0;
+const ANSWERED: u32 = 1;
+const FAILED: u32 = 2;
+
+/// One remote call in flight.
+#[pin_data]
+struct Call {
+    ctx: Atomic<u64>,
+    state: Atomic<u32>,
+    retval: Atomic<i32>,
+    #[pin]
+    done: Completion,
+}
+
+struct Slot {
+    call: Option<Arc<Call>>,
+    /// Payload of an abandoned call, freed once the call is finished.
+    abandoned: Option<KBox<dyn Memory>>,
+}
+
+struct Table {
+    slots: KVec<Slot>,
+    seq: u64,
+    dead: bool,
+}
+
+/// Counters of dropped responses.
+pub(crate) struct Stats {
+    unknown: Atomic<u64>,
+    stale: Atomic<u64>,
+    duplicate: Atomic<u64>,
+    short: Atomic<u64>,
+    pd_exit: Atomic<u64>,
+}
+
+impl Stats {
+    fn new() -> Self {
+        Self {
+            unknown: Atomic::new(0),
+            stale: Atomic::new(0),
+            duplicate: Atomic::new(0),
+            short: Atomic::new(0),
+            pd_exit: Atomic::new(0),
+        }
+    }
+
+    /// `(unknown, stale, duplicate, short, pd_exit)`.
+    pub(crate) fn get(&self) -> (u64, u64, u64, u64, u64) {
+        (
+            self.unknown.load(Relaxed),
+            self.stale.load(Relaxed),
+            self.duplicate.load(Relaxed),
+            self.short.load(Relaxed),
+            self.pd_exit.load(Relaxed),
+        )
+    }
+}
+
+/// How a call waits for its answer.
+#[derive(Clone, Copy)]
+pub(crate) enum WaitMode {
+    /// A user call: until answered or a signal.
+    Interruptible,
+    /// A kernel call: at most [`KERNEL_TIMEOUT_MS`].
+    Kernel,
+}
+
+/// The engine of one channel.
+#[pin_data]
+pub(crate) struct Engine {
+    sender: Arc<Sender>,
+    #[pin]
+    table: SpinLockIrq<Table>,
+    stats: Stats,
+}
+
+impl Engine {
+    /// An engine sending through `sender`.
+    pub(crate) fn new(sender: Arc<Sender>) -> Result<Arc<Self>> {
+        let mut slots = KVec::with_capacity(SLOTS, GFP_KERNEL)?;
+        for _ in 0..SLOTS {
+            slots.push(
+                Slot {
+                    call: None,
+                    abandoned: None,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        Arc::pin_init(
+            pin_init!(Self {
+                sender,
+                table <- new_spinlock_irq!(Table { slots, seq: 0, dead: false }),
+                stats: Stats::new(),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Dropped-response counters.
+    pub(crate) fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Whether the channel is gone.
+    pub(crate) fn is_dead(&self) -> bool {
+        self.table.lock().dead
+    }
+
+    /// Frees the payloads of abandoned calls that have finished, outside
+    /// the lock (freeing DMA memory may sleep).
+    fn reap(&self) {
+        loop {
+            let payload = {
+                let mut t = self.table.lock();
+                let dead = t.dead;
+                t.slots.iter_mut().find_map(|s| {
+                    let finished = s
+                        .call
+                        .as_ref()
+                        .is_none_or(|c| dead || c.state.load(Relaxed) != PENDING);
+                    if s.abandoned.is_some() && finished {
+                        s.call = None;
+                        s.abandoned.take()
+                    } else {
+                        None
+                    }
+                })
+            };
+            match payload {
+                Some(p) => drop(p),
+                None => return,
+            }
+        }
+    }
+
+    /// Sends a request and waits for its answer; returns the DSP's return
+    /// value and gives the payload back.
+    #[expect(clippy::too_many_arguments)]
+    pub(crate) fn call(
+        &self,
+        client_id: i32,
+        handle: u32,
+        sc: Scalars,
+        pd: u8,
+        payload: KBox<dyn Memory>,
+        payload_dsp: u64,
+        mode: WaitMode,
+    ) -> Result<(i32, KBox<dyn Memory>)> {
+        self.reap();
+        let call = Arc::pin_init(
+            pin_init!(Call {
+                ctx: Atomic::new(0),
+                state: Atomic::new(PENDING),
+                retval: Atomic::new(0),
+                done <- Completion::new(),
+            }),
+            GFP_KERNEL,
+        )?;
+        let (idx, ctx) = {
+            let mut t = self.table.lock();
+            if t.dead {
+                return Err(EPIPE);
+            }
+            let idx = t
+                .slots
+                .iter()
+                .position(|s| s.call.is_none())
+                .ok_or(EAGAIN)?;
+            t.seq = t.seq.wrapping_add(1) & (proto::CTX_SEQ_MASK >> proto::CTX_SEQ_SHIFT);
+            let id = u8::try_from(idx + 1).map_err(|_| EINVAL)?;
+            let ctx = proto::ctx_encode(id, pd, t.seq).ok_or(EINVAL)?;
+            call.ctx.store(ctx, Relaxed);
+            if let Some(slot) = t.slots.get_mut(idx) {
+                slot.call = Some(call.clone());
+            }
+            (idx, ctx)
+        };
+        let req = Request {
+            client_id,
+            tid: crate::sys::current_pid(),
+            ctx,
+            handle,
+            sc,
+            addr: payload_dsp,
+            size: proto::page_align(payload.size()).ok_or(EINVAL)? as u64,
+        };
+        if let Err(e) = self.sender.send(&req.encode()) {
+            self.free_slot(idx);
+            return Err(e);
+        }
+        let wait = match mode {
+            WaitMode::Interruptible => call.done.wait_interruptible(),
+            WaitMode::Kernel => call.done.wait_timeout(KERNEL_TIMEOUT_MS),
+        };
+        let mut t = self.table.lock();
+        let state = call.state.load(Relaxed);
+        if wait != Wait::Done && state == PENDING && !t.dead {
+            // Abandon: the DSP may still write the payload; keep it.
+            if let Some(slot) = t.slots.get_mut(idx) {
+                slot.abandoned = Some(payload);
+            }
+            return Err(if wait == Wait::Interrupted {
+                EINTR
+            } else {
+                ETIMEDOUT
+            });
+        }
+        if let Some(slot) = t.slots.get_mut(idx) {
+            slot.call = None;
+        }
+        drop(t);
+        match state {
+            ANSWERED => Ok((call.retval.load(Relaxed), payload)),
+            _ => Err(EPIPE),
+        }
+    }
+
+    fn free_slot(&self, idx: usize) {
+        if let Some(slot) = self.table.lock().slots.get_mut(idx) {
+            slot.call = None;
+        }
+    }
+
+    /// Handles a message from the DSP. Runs in the transport's receive
+    /// context, possibly hard IRQ.
+    pub(crate) fn handle_message(&self, msg: &[u8]) {
+        let rsp = match Response::decode(msg) {
+            Ok(rsp) => rsp,
+            Err(_) => {
+                self.stats.short.fetch_add(1, Relaxed);
+                return;
+            }
+        };
+        if rsp.is_pd_exit() {
+            self.stats.pd_exit.fetch_add(1, Relaxed);
+            return;
+        }
+        let (id, _pd) = proto::ctx_decode(rsp.ctx);
+        let t = self.table.lock();
+        let call = usize::from(id)
+            .checked_sub(1)
+            .and_then(|i| t.slots.get(i))
+            .and_then(|s| s.call.as_ref());
+        let counter = match call {
+            None => &self.stats.unknown,
+            Some(c) if c.ctx.load(Relaxed) != rsp.ctx => &self.stats.stale,
+            Some(c) if c.state.load(Relaxed) != PENDING => &self.stats.duplicate,
+            Some(c) => {
+                c.retval.store(rsp.retval, Relaxed);
+                c.state.store(ANSWERED, Relaxed);
+                c.done.complete_all();
+                return;
+            }
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
+    /// The channel is going away: fail every call in flight and every later
+    /// one with `EPIPE`, and free the payloads of abandoned calls.
+    pub(crate) fn shutdown(&self) {
+        {
+            let mut t = self.table.lock();
+            t.dead = true;
+            for c in t.slots.iter().filter_map(|s| s.call.as_ref()) {
+                if c.state.load(Relaxed) == PENDING {
+                    c.state.store(FAILED, Relaxed);
+                    c.done.complete_all();
+                }
+            }
+        }
+        self.reap();
+    }
+}
+
+/// Where an argument's bytes are.
+pub(crate) enum ArgData {
+    /// Plain memory copied through the payload: at user address `user`, or
+    /// (for calls the kernel makes) the bytes in `data`, which receive the
+    /// output of an output buffer.
+    Inline {
+        /// User address, if from user space.
+        user: Option<u64>,
+        /// Kernel input bytes, or room for kernel output.
+        data: KVec<u8>,
+        /// Length in bytes.
+        len: usize,
+    },
+    /// A GEM buffer passed by reference: `len` bytes at `offset` in `obj`,
+    /// mapped in user space at `user`.
+    Gem {
+        /// The buffer.
+        obj: ARef<Object>,
+        /// Offset of the argument in the buffer.
+        offset: u64,
+        /// Length in bytes.
+        len: u64,
+        /// User address (sent as the argument's `pv`, as the C driver does).
+        user: u64,
+        /// GEM handle (sent as the `fd` of handle arguments).
+        handle: u32,
+    },
+}
+
+impl ArgData {
+    /// A kernel input buffer holding `bytes`.
+    pub(crate) fn kernel_in(bytes: &[u8]) -> Result<Self> {
+        let mut data = KVec::with_capacity(bytes.len(), GFP_KERNEL)?;
+        data.extend_from_slice(bytes, GFP_KERNEL)?;
+        Ok(ArgData::Inline {
+            user: None,
+            len: bytes.len(),
+            data,
+        })
+    }
+
+    /// A kernel output buffer of `len` bytes.
+    pub(crate) fn kernel_out(len: usize) -> Result<Self> {
+        let mut data = KVec::with_capacity(len, GFP_KERNEL)?;
+        data.resize(len, 0, GFP_KERNEL)?;
+        Ok(ArgData::Inline {
+            user: None,
+            len,
+            data,
+        })
+    }
+
+    /// The output bytes of a kernel buffer.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            ArgData::Inline { data, .. } => data,
+            ArgData::Gem { .. } => &[],
+        }
+    }
+
+    fn len(&self) -> u64 {
+        match self {
+            ArgData::Inline { len, .. } => *len as u64,
+            ArgData::Gem { len, .. } => *len,
+        }
+    }
+}
+
+/// Page span `(first page address, size)` of `len` bytes at `addr`.
+fn page_span(addr: u64, len: u64) -> Result<(u64, u64)> {
+    let page = kernel::page::PAGE_SIZE as u64;
+    let start = addr & !(page - 1);
+    let end = addr
+        .checked_add(len.max(1))
+        .and_then(|e| e.checked_next_multiple_of(page))
+        .ok_or(EINVAL)?;
+    Ok((start, end - start))
+}
+
+#[expect(clippy::too_many_arguments)]
+/// Performs a remote call of method `sc` on `handle` for `session` with
+/// `args` (in-buffers, out-buffers, in-handles, out-handles, in the order of
+/// the scalars). Outputs are copied back to user space or into the kernel
+/// buffers of `args`. Returns the DSP's return value.
+pub(crate) fn invoke(
+    engine: &Engine,
+    mm: &crate::memory_manager::MemoryManager,
+    session: &Session,
+    client_id: i32,
+    handle: u32,
+    sc: Scalars,
+    pd: u8,
+    args: &mut [ArgData],
+    mode: WaitMode,
+) -> Result<i32> {
+    let n = sc.nscalars();
+    if args.len() != n {
+        return Err(EINVAL);
+    }
+    let nbufs = sc.nbufs();
+    let inbufs = usize::from(sc.in_bufs());
+    let layout = PayloadLayout::new(n).ok_or(EINVAL)?;
+    let mut lens = KVec::with_capacity(n, GFP_KERNEL)?;
+    for (i, a) in args.iter().enumerate() {
+        let inline = match a {
+            ArgData::Inline { len, .. } if i < nbufs => *len,
+            _ => 0,
+        };
+        lens.push(inline, GFP_KERNEL)?;
+    }
+    let mut offsets = KVec::with_capacity(n, GFP_KERNEL)?;
+    offsets.resize(n, 0usize, GFP_KERNEL)?;
+    let total = layout.inline_offsets(&lens, &mut offsets).ok_or(EINVAL)?;
+    let size = proto::page_align(total.max(1)).ok_or(EINVAL)?;
+    let s = session;
+    let payload = mm.alloc(s.cb(), size)?;
+    let base = dsp_addr(s.sid(), payload.dma_addr());
+
+    // Metadata, built in a kernel buffer and copied in one go.
+    let mut meta = KVec::with_capacity(layout.metalen(), GFP_KERNEL)?;
+    meta.resize(layout.metalen(), 0u8, GFP_KERNEL)?;
+    let bad = |_| EINVAL;
+    for (i, a) in args.iter().enumerate() {
+        let ra = layout.remote_arg(i).ok_or(EINVAL)?;
+        let ib = layout.invoke_buf(i).ok_or(EINVAL)?;
+        let pp = layout.phy_page(i).ok_or(EINVAL)?;
+        let len = a.len();
+        let num = u32::from(len != 0);
+        let (pv, page) = match a {
+            ArgData::Inline { .. } => {
+                let off = *offsets.get(i).ok_or(EINVAL)? as u64;
+                let addr = base + off;
+                (addr, page_span(addr, len)?)
+            }
+            ArgData::Gem {
+                obj, offset, user, ..
+            } => {
+                let mut start = None;
+                obj.data().for_each_dsp_range(|addr, _| {
+                    start.get_or_insert(addr);
+                });
+                let (_, size) = page_span(*user, len)?;
+                let addr = start.ok_or(EINVAL)? + (offset & !(kernel::page::PAGE_SIZE as u64 - 1));
+                (*user, (addr, size))
+            }
+        };
+        if i < nbufs {
+            proto::RemoteBuf { pv, len }
+                .write_to(&mut meta, ra)
+                .map_err(bad)?;
+        } else {
+            let ArgData::Gem { handle, obj, .. } = a else {
+                return Err(EINVAL);
+            };
+            proto::RemoteDmaHandle {
+                fd: i32::try_from(*handle).map_err(|_| EINVAL)?,
+                offset: 0,
+                len: u32::try_from(obj.size()).map_err(|_| EINVAL)?,
+            }
+            .write_to(&mut meta, ra)
+            .map_err(bad)?;
+        }
+        proto::InvokeBuf {
+            num,
+            pgidx: i as u32,
+        }
+        .write_to(&mut meta, ib)
+        .map_err(bad)?;
+        if len != 0 {
+            proto::PhyPage {
+                addr: page.0,
+                size: page.1,
+            }
+            .write_to(&mut meta, pp)
+            .map_err(bad)?;
+        }
+    }
+    payload.write(0, &meta)?;
+
+    // Inline inputs.
+    for (i, a) in args.iter().enumerate().take(inbufs) {
+        if let ArgData::Inline { user, data, len } = a {
+            let off = *offsets.get(i).ok_or(EINVAL)?;
+            match user {
+                Some(u) => {
+                    let mut tmp = KVec::with_capacity(*len, GFP_KERNEL)?;
+                    tmp.resize(*len, 0u8, GFP_KERNEL)?;
+                    kernel::uaccess::UserSlice::new(
+                        kernel::uaccess::UserPtr::from_addr(*u as usize),
+                        *len,
+                    )
+                    .reader()
+                    .read_slice(&mut tmp)?;
+                    payload.write(off, &tmp)?;
+                }
+                None => payload.write(off, data)?,
+            }
+        }
+    }
+
+    let (retval, payload) = engine.call(client_id, handle, sc, pd, payload, base, mode)?;
+
+    // Inline outputs.
+    for (i, a) in args.iter_mut().enumerate().take(nbufs).skip(inbufs) {
+        if let ArgData::Inline { user, data, len } = a {
+            let off = *offsets.get(i).ok_or(EINVAL)?;
+            let mut tmp = KVec::with_capacity(*len, GFP_KERNEL)?;
+            tmp.resize(*len, 0u8, GFP_KERNEL)?;
+            payload.read(off, &mut tmp)?;
+            match user {
+                Some(u) => kernel::uaccess::UserSlice::new(
+                    kernel::uaccess::UserPtr::from_addr(*u as usize),
+                    *len,
+                )
+                .writer()
+                .write_slice(&tmp)?,
+                None => *data = tmp,
+            }
+        }
+    }
+    Ok(retval)
+}
+
+/// Largest shell ELF `INIT_CREATE` accepts, as the C driver.
+pub(crate) const INIT_FILELEN_MAX: u32 = 2 * 1024 * 1024;
+
+/// Memory given to a new user PD: 2 MiB, or four times the shell, rounded to
+/// whole MiB (as the C driver).
+fn init_memlen(filelen: u32) -> Result<usize> {
+    let len = usize::try_from(filelen).map_err(|_| EINVAL)?;
+    let want = len
+        .checked_mul(4)
+        .ok_or(EINVAL)?
+        .max(INIT_FILELEN_MAX as usize);
+    want.checked_next_multiple_of(1 << 20).ok_or(EINVAL)
+}
+
+fn scalars(method: u8, inb: u8, outb: u8) -> Result<Scalars> {
+    Scalars::new(method, inb, outb).ok_or(EINVAL)
+}
+
+fn client_id_bytes(session: &Session) -> Result<[u8; 4]> {
+    Ok(i32::try_from(session.id())
+        .map_err(|_| EINVAL)?
+        .to_le_bytes())
+}
+
+/// `INIT_ATTACH`: attaches the session to the DSP's root PD. Returns the
+/// DSP's return value; `EALREADY` if a PD is already set up.
+pub(crate) fn attach(session: &Session) -> Result<i32> {
+    let mut st = session.state();
+    if st.pd != Pd::None {
+        return Err(EALREADY);
+    }
+    let mut args = [ArgData::kernel_in(&client_id_bytes(session)?)?];
+    let sc = scalars(proto::RMID_INIT_ATTACH, 1, 0)?;
+    let ret = invoke(
+        session.engine(),
+        session.mm(),
+        session,
+        0,
+        proto::INIT_HANDLE,
+        sc,
+        proto::ROOT_PD,
+        &mut args,
+        WaitMode::Kernel,
+    )?;
+    if ret == 0 {
+        st.pd = Pd::Root;
+    }
+    Ok(ret)
+}
+
+/// The shell ELF of `INIT_CREATE`.
+pub(crate) enum Shell {
+    /// No shell file.
+    None,
+    /// `len` bytes at a user address.
+    User(u64, u32),
+    /// `len` bytes at the start of a GEM buffer.
+    Gem(ARef<Object>, u32, u32),
+}
+
+/// `INIT_CREATE`: creates the session's user PD with `shell`, process
+/// attributes `attrs` (non-zero selects the create-with-attributes method)
+/// and signature length `siglen`. Returns the DSP's return value.
+pub(crate) fn create(session: &Session, shell: Shell, attrs: u32, siglen: u32) -> Result<i32> {
+    let mut st = session.state();
+    if st.pd == Pd::User {
+        return Err(EALREADY);
+    }
+    let filelen = match &shell {
+        Shell::None => 0,
+        Shell::User(_, len) => *len,
+        Shell::Gem(obj, _, len) => {
+            if u64::from(*len) > obj.size() as u64 {
+                return Err(EINVAL);
+            }
+            *len
+        }
+    };
+    if filelen > INIT_FILELEN_MAX {
+        return Err(EFBIG);
+    }
+    let mem = session.mm().alloc(session.cb(), init_memlen(filelen)?)?;
+    let comm = crate::sys::current_comm();
+    let end = comm
+        .iter()
+        .position(|&b| b == 0)
+        .map_or(comm.len(), |p| p + 1);
+    let name = comm.get(..end).ok_or(EINVAL)?;
+    let namelen = u32::try_from(name.len()).map_err(|_| EINVAL)?;
+    let mut inbuf = KVec::with_capacity(24, GFP_KERNEL)?;
+    for word in [namelen, filelen, 1, attrs, siglen] {
+        if inbuf.is_empty() {
+            inbuf.extend_from_slice(&client_id_bytes(session)?, GFP_KERNEL)?;
+        }
+        inbuf.extend_from_slice(&word.to_le_bytes(), GFP_KERNEL)?;
+    }
+    let page = proto::PhyPage {
+        addr: dsp_addr(session.sid(), mem.dma_addr()),
+        size: mem.size() as u64,
+    };
+    let mut page_bytes = [0u8; proto::PHY_PAGE_SIZE];
+    page.write_to(&mut page_bytes, 0).map_err(|_| EINVAL)?;
+    let file = match shell {
+        Shell::None => ArgData::kernel_in(&[])?,
+        Shell::User(addr, len) => ArgData::Inline {
+            user: Some(addr),
+            data: KVec::new(),
+            len: len as usize,
+        },
+        Shell::Gem(obj, handle, len) => ArgData::Gem {
+            obj,
+            offset: 0,
+            len: u64::from(len),
+            user: 0,
+            handle,
+        },
+    };
+    let mut args = [
+        ArgData::kernel_in(&inbuf)?,
+        ArgData::kernel_in(name)?,
+        file,
+        ArgData::kernel_in(&page_bytes)?,
+    ];
+    let method = if attrs != 0 {
+        proto::RMID_INIT_CREATE_ATTR
+    } else {
+        proto::RMID_INIT_CREATE
+    };
+    let sc = scalars(method, 4, 0)?;
+    let ret = invoke(
+        session.engine(),
+        session.mm(),
+        session,
+        0,
+        proto::INIT_HANDLE,
+        sc,
+        proto::USER_PD,
+        &mut args,
+        WaitMode::Kernel,
+    )?;
+    if ret == 0 {
+        session.account(mem.size(), true);
+        st.pd = Pd::User;
+        st.init_mem = Some(mem);
+    }
+    Ok(ret)
+}
+
+/// Releases the session's DSP process, if it has one.
+pub(crate) fn release(session: &Session) -> Result<i32> {
+    let mut st = session.state();
+    let pd = match st.pd {
+        Pd::None => return Ok(0),
+        Pd::Root => proto::ROOT_PD,
+        Pd::User => proto::USER_PD,
+    };
+    st.pd = Pd::None;
+    if let Some(mem) = st.init_mem.take() {
+        session.account(mem.size(), false);
+        // The DSP may use the memory until it answers; keep it until then.
+        let mut args = [ArgData::kernel_in(&client_id_bytes(session)?)?];
+        let sc = scalars(proto::RMID_INIT_RELEASE, 1, 0)?;
+        let ret = invoke(
+            session.engine(),
+            session.mm(),
+            session,
+            0,
+            proto::INIT_HANDLE,
+            sc,
+            pd,
+            &mut args,
+            WaitMode::Kernel,
+        );
+        drop(mem);
+        return ret;
+    }
+    let mut args = [ArgData::kernel_in(&client_id_bytes(session)?)?];
+    let sc = scalars(proto::RMID_INIT_RELEASE, 1, 0)?;
+    invoke(
+        session.engine(),
+        session.mm(),
+        session,
+        0,
+        proto::INIT_HANDLE,
+        sc,
+        pd,
+        &mut args,
+        WaitMode::Kernel,
+    )
+}
+
+/// A user remote call: `INVOKE`. The init handle is refused (`EPERM`), as
+/// is a session with no DSP process (`ENOTCONN`).
+pub(crate) fn user_invoke(
+    session: &Session,
+    handle: u32,
+    sc: Scalars,
+    args: &mut [ArgData],
+) -> Result<i32> {
+    if handle == proto::INIT_HANDLE {
+        return Err(EPERM);
+    }
+    let pd = match session.state().pd {
+        Pd::None => return Err(ENOTCONN),
+        Pd::Root => proto::ROOT_PD,
+        Pd::User => proto::USER_PD,
+    };
+    let client_id = i32::try_from(session.id()).map_err(|_| EINVAL)?;
+    invoke(
+        session.engine(),
+        session.mm(),
+        session,
+        client_id,
+        handle,
+        sc,
+        pd,
+        args,
+        WaitMode::Interruptible,
+    )
+}
