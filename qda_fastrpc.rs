@@ -36,12 +36,12 @@ use crate::{
     },
 };
 use kernel::{
-    new_spinlock_irq,
+    new_mutex, new_spinlock_irq,
     prelude::*,
     sync::{
         aref::ARef,
         atomic::{Atomic, Relaxed},
-        Arc, SpinLockIrq,
+        Arc, Mutex, SpinLockIrq,
     },
 };
 
@@ -126,6 +126,9 @@ pub(crate) struct Engine {
     #[pin]
     table: SpinLockIrq<Table>,
     stats: Stats,
+    /// The DSP's attribute table once queried (`None` inside: unsupported).
+    #[pin]
+    attributes: Mutex<Option<Option<KVec<u32>>>>,
 }
 
 impl Engine {
@@ -146,9 +149,22 @@ impl Engine {
                 sender,
                 table <- new_spinlock_irq!(Table { slots, seq: 0, dead: false }),
                 stats: Stats::new(),
+                attributes <- new_mutex!(None),
             }),
             GFP_KERNEL,
         )
+    }
+
+    fn cached_attribute(&self, id: usize) -> Option<Result<u32>> {
+        self.attributes.lock().as_ref().map(|t| {
+            t.as_ref()
+                .ok_or(EOPNOTSUPP)
+                .and_then(|t| t.get(id).copied().ok_or(EOVERFLOW))
+        })
+    }
+
+    fn cache_attributes(&self, table: Option<KVec<u32>>) {
+        *self.attributes.lock() = Some(table);
     }
 
     /// Dropped-response counters.
@@ -768,5 +784,228 @@ pub(crate) fn user_invoke(
         pd,
         args,
         WaitMode::Interruptible,
+    )
+}
+
+/// Number of DSP attribute ids (the C driver's `FASTRPC_MAX_DSP_ATTRIBUTES`).
+pub(crate) const DSP_ATTRIBUTES: usize = 256;
+
+/// The DSP's "unsupported API" status.
+const DSP_UNSUPPORTED_API: i32 = 0x8000_0414_u32 as i32;
+
+/// Returns DSP attribute `id`, querying the DSP's attribute table (handle 2,
+/// method 0) on first use and caching it for the channel. `EOPNOTSUPP` if
+/// the DSP has no such query.
+pub(crate) fn dsp_attribute(session: &Session, id: usize) -> Result<u32> {
+    if id >= DSP_ATTRIBUTES {
+        return Err(EOVERFLOW);
+    }
+    let engine = session.engine();
+    if let Some(v) = engine.cached_attribute(id) {
+        return v;
+    }
+    let count = (DSP_ATTRIBUTES - 1) as u32;
+    let mut args = [
+        ArgData::kernel_in(&count.to_le_bytes())?,
+        ArgData::kernel_out((DSP_ATTRIBUTES - 1) * 4)?,
+    ];
+    let ret = invoke(
+        engine,
+        session.mm(),
+        session,
+        0,
+        proto::CAPABILITY_HANDLE,
+        scalars(0, 1, 1)?,
+        proto::ROOT_PD,
+        &mut args,
+        WaitMode::Kernel,
+    )?;
+    let mut table = KVec::with_capacity(DSP_ATTRIBUTES, GFP_KERNEL)?;
+    // Attribute 0 is user space's to fill in.
+    table.push(0u32, GFP_KERNEL)?;
+    if ret == 0 {
+        for w in args[1].bytes().chunks_exact(4) {
+            table.push(u32::from_le_bytes([w[0], w[1], w[2], w[3]]), GFP_KERNEL)?;
+        }
+    } else if ret != DSP_UNSUPPORTED_API {
+        return Err(Error::from_errno(if ret < 0 && ret > -4096 {
+            ret
+        } else {
+            -(EIO.to_errno().abs())
+        }));
+    }
+    engine.cache_attributes(if ret == 0 { Some(table) } else { None });
+    engine.cached_attribute(id).unwrap_or(Err(EOPNOTSUPP))
+}
+
+/// A buffer mapped into the DSP process by `MAP`.
+pub(crate) struct Mapping {
+    /// 1: legacy mmap (methods 4/5), 2: memory map with attributes (10/11).
+    pub(crate) request: u32,
+    /// The GEM handle it was mapped by.
+    pub(crate) handle: u32,
+    /// The buffer, kept alive while mapped.
+    pub(crate) _obj: ARef<Object>,
+    /// DSP virtual address returned by the DSP.
+    pub(crate) dsp_vaddr: u64,
+    /// User address given at map time.
+    pub(crate) vaddrin: u64,
+    /// Mapped length.
+    pub(crate) size: u64,
+}
+
+fn vec_of<const N: usize>(items: [ArgData; N]) -> Result<KVec<ArgData>> {
+    let mut v = KVec::with_capacity(N, GFP_KERNEL)?;
+    for a in items {
+        v.push(a, GFP_KERNEL)?;
+    }
+    Ok(v)
+}
+
+fn first_dsp_addr(obj: &Object) -> Result<u64> {
+    let mut start = None;
+    obj.data().for_each_dsp_range(|addr, _| {
+        start.get_or_insert(addr);
+    });
+    start.ok_or(EINVAL)
+}
+
+/// `MAP`: maps `size` bytes at `offset` of `obj` into the session's DSP
+/// process. Returns the DSP's return value and the mapping.
+#[expect(clippy::too_many_arguments)]
+pub(crate) fn map(
+    session: &Session,
+    request: u32,
+    flags: u32,
+    handle: u32,
+    obj: ARef<Object>,
+    offset: u32,
+    vaddrin: u64,
+    size: u64,
+) -> Result<(i32, Option<Mapping>)> {
+    let size = if size == 0 { obj.size() as u64 } else { size };
+    if u64::from(offset)
+        .checked_add(size)
+        .is_none_or(|end| end > obj.size() as u64)
+    {
+        return Err(EINVAL);
+    }
+    let pd = match session.state().pd {
+        Pd::None => return Err(ENOTCONN),
+        Pd::Root => proto::ROOT_PD,
+        Pd::User => proto::USER_PD,
+    };
+    let page = proto::PhyPage {
+        addr: first_dsp_addr(&obj)? + u64::from(offset),
+        size,
+    };
+    let mut page_bytes = [0u8; proto::PHY_PAGE_SIZE];
+    page.write_to(&mut page_bytes, 0).map_err(|_| EINVAL)?;
+    let cid = client_id_bytes(session)?;
+    let mut req = KVec::with_capacity(32, GFP_KERNEL)?;
+    let (method, mut args) = match request {
+        // struct { s32 client_id; u32 flags; u64 vaddr; s32 num; } (24 bytes)
+        1 => {
+            req.extend_from_slice(&cid, GFP_KERNEL)?;
+            req.extend_from_slice(&flags.to_le_bytes(), GFP_KERNEL)?;
+            req.extend_from_slice(&vaddrin.to_le_bytes(), GFP_KERNEL)?;
+            req.extend_from_slice(&(proto::PHY_PAGE_SIZE as u32).to_le_bytes(), GFP_KERNEL)?;
+            req.extend_from_slice(&[0u8; 4], GFP_KERNEL)?;
+            (
+                proto::RMID_INIT_MMAP,
+                vec_of([
+                    ArgData::kernel_in(&req)?,
+                    ArgData::kernel_in(&page_bytes)?,
+                    ArgData::kernel_out(8)?,
+                ])?,
+            )
+        }
+        // struct { s32 client_id; s32 fd; s32 offset; u32 flags; u64 vaddrin;
+        //          s32 num; s32 data_len; } (32 bytes)
+        2 => {
+            req.extend_from_slice(&cid, GFP_KERNEL)?;
+            req.extend_from_slice(&handle.to_le_bytes(), GFP_KERNEL)?;
+            req.extend_from_slice(&offset.to_le_bytes(), GFP_KERNEL)?;
+            req.extend_from_slice(&flags.to_le_bytes(), GFP_KERNEL)?;
+            req.extend_from_slice(&vaddrin.to_le_bytes(), GFP_KERNEL)?;
+            req.extend_from_slice(&(proto::PHY_PAGE_SIZE as u32).to_le_bytes(), GFP_KERNEL)?;
+            req.extend_from_slice(&0u32.to_le_bytes(), GFP_KERNEL)?;
+            (
+                proto::RMID_INIT_MEM_MAP,
+                vec_of([
+                    ArgData::kernel_in(&req)?,
+                    ArgData::kernel_in(&page_bytes)?,
+                    ArgData::kernel_in(&[])?,
+                    ArgData::kernel_out(8)?,
+                ])?,
+            )
+        }
+        _ => return Err(EINVAL),
+    };
+    let inb = (args.len() - 1) as u8;
+    let ret = invoke(
+        session.engine(),
+        session.mm(),
+        session,
+        0,
+        proto::INIT_HANDLE,
+        scalars(method, inb, 1)?,
+        pd,
+        &mut args,
+        WaitMode::Kernel,
+    )?;
+    if ret != 0 {
+        return Ok((ret, None));
+    }
+    let out = args.last().map(ArgData::bytes).unwrap_or(&[]);
+    let mut v = [0u8; 8];
+    v.copy_from_slice(out.get(..8).ok_or(EINVAL)?);
+    Ok((
+        0,
+        Some(Mapping {
+            request,
+            handle,
+            _obj: obj,
+            dsp_vaddr: u64::from_le_bytes(v),
+            vaddrin,
+            size,
+        }),
+    ))
+}
+
+/// `MUNMAP`: unmaps `m` from the session's DSP process. Returns the DSP's
+/// return value.
+pub(crate) fn unmap(session: &Session, m: &Mapping) -> Result<i32> {
+    let pd = match session.state().pd {
+        Pd::None => return Ok(0),
+        Pd::Root => proto::ROOT_PD,
+        Pd::User => proto::USER_PD,
+    };
+    let mut req = KVec::with_capacity(24, GFP_KERNEL)?;
+    req.extend_from_slice(&client_id_bytes(session)?, GFP_KERNEL)?;
+    let method = if m.request == 1 {
+        // struct { s32 client_id; u64 vaddr; u64 size; } (24 bytes)
+        req.extend_from_slice(&[0u8; 4], GFP_KERNEL)?;
+        req.extend_from_slice(&m.dsp_vaddr.to_le_bytes(), GFP_KERNEL)?;
+        req.extend_from_slice(&m.size.to_le_bytes(), GFP_KERNEL)?;
+        proto::RMID_INIT_MUNMAP
+    } else {
+        // struct { s32 client_id; s32 fd; u64 vaddrin; u64 len; } (24 bytes)
+        req.extend_from_slice(&m.handle.to_le_bytes(), GFP_KERNEL)?;
+        req.extend_from_slice(&m.dsp_vaddr.to_le_bytes(), GFP_KERNEL)?;
+        req.extend_from_slice(&m.size.to_le_bytes(), GFP_KERNEL)?;
+        proto::RMID_INIT_MEM_UNMAP
+    };
+    let mut args = [ArgData::kernel_in(&req)?];
+    invoke(
+        session.engine(),
+        session.mm(),
+        session,
+        0,
+        proto::INIT_HANDLE,
+        scalars(method, 1, 0)?,
+        pd,
+        &mut args,
+        WaitMode::Kernel,
     )
 }

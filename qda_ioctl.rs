@@ -34,11 +34,27 @@ pub(crate) struct DeviceData {
 }
 
 /// Per-open-file data.
-#[pin_data]
+#[pin_data(PinnedDrop)]
 pub(crate) struct FileData {
     /// The session, bound at the file's first memory operation.
     #[pin]
     session: Mutex<Option<SessionRef>>,
+    /// Buffers this file mapped into the DSP process.
+    #[pin]
+    maps: Mutex<KVec<fastrpc::Mapping>>,
+}
+
+#[pinned_drop]
+impl PinnedDrop for FileData {
+    fn drop(self: Pin<&mut Self>) {
+        let maps = core::mem::take(&mut *self.maps.lock());
+        if let Some(s) = self.session.lock().as_ref() {
+            for m in maps.iter() {
+                // Best effort; fails at once if the channel is gone.
+                let _ = fastrpc::unmap(s.session(), m);
+            }
+        }
+    }
 }
 
 impl FileData {
@@ -80,12 +96,14 @@ impl accel::Driver for QdaAccel {
         (bindings::DRM_QDA_MAP, IOWR, bindings::drm_qda_map, map),
         (bindings::DRM_QDA_MUNMAP, IOWR, bindings::drm_qda_munmap, munmap),
         (bindings::DRM_QDA_INVOKE, IOW, bindings::drm_qda_invoke_args as bindings::drm_qda_invoke, invoke),
+        (bindings::DRM_QDA_GET_PARAM, IOWR, bindings::drm_qda_get_param, get_param),
     );
 
     fn open(_dev: &accel::Device<Self>) -> Result<Pin<KBox<FileData>>> {
         KBox::pin_init(
             pin_init!(FileData {
                 session <- new_mutex!(None),
+                maps <- new_mutex!(KVec::new()),
             }),
             GFP_KERNEL,
         )
@@ -105,7 +123,15 @@ impl accel::Driver for QdaAccel {
         file: &accel::File<Self>,
         out: &mut dyn fmt::Write,
     ) -> fmt::Result {
+        let engine = &dev.data().engine;
         writeln!(out, "qda-dsp:\t{}", dev.data().dsp.name())?;
+        let up = if engine.is_dead() { "down" } else { "up" };
+        writeln!(out, "qda-channel:\t{up}")?;
+        let (unknown, stale, dup, short, exit) = engine.stats().get();
+        writeln!(
+            out,
+            "qda-dropped-responses:\tunknown={unknown} stale={stale} duplicate={dup} short={short} pd-exit={exit}"
+        )?;
         if let Some(s) = file.data().session.lock().as_ref() {
             let s = s.session();
             writeln!(out, "qda-session:\t{}", s.id())?;
@@ -213,22 +239,89 @@ fn init_create(
     fastrpc::create(session.session(), shell, args.attrs, args.siglen)
 }
 
-/// `DRM_IOCTL_QDA_MAP`: not implemented yet.
+/// `DRM_IOCTL_QDA_MAP`: maps a GEM buffer into the DSP process; the
+/// mapping belongs to the file and is undone when it closes.
 fn map(
-    _dev: &accel::Device<QdaAccel>,
-    _args: &mut bindings::drm_qda_map,
-    _file: &accel::File<QdaAccel>,
+    dev: &accel::Device<QdaAccel>,
+    args: &mut bindings::drm_qda_map,
+    file: &accel::File<QdaAccel>,
 ) -> Result<i32> {
-    Err(EOPNOTSUPP)
+    if args.pad != 0 || !(1..=2).contains(&args.request) || args.fd <= 0 {
+        return Err(EINVAL);
+    }
+    let handle = args.fd as u32;
+    let obj = Object::lookup(file, handle)?;
+    let session = file.data().session(dev)?;
+    let (ret, mapping) = fastrpc::map(
+        session.session(),
+        args.request,
+        args.flags,
+        handle,
+        obj,
+        if args.request == 2 { args.offset } else { 0 },
+        args.vaddrin,
+        args.size,
+    )?;
+    if let Some(m) = mapping {
+        args.vaddrout = m.dsp_vaddr;
+        file.data().maps.lock().push(m, GFP_KERNEL)?;
+    }
+    Ok(ret)
 }
 
-/// `DRM_IOCTL_QDA_MUNMAP`: not implemented yet.
+/// `DRM_IOCTL_QDA_MUNMAP`: undoes a `MAP` of this file: legacy by its DSP
+/// address (`vaddrout`), attribute form by handle and DSP or user address.
 fn munmap(
-    _dev: &accel::Device<QdaAccel>,
-    _args: &mut bindings::drm_qda_munmap,
-    _file: &accel::File<QdaAccel>,
+    dev: &accel::Device<QdaAccel>,
+    args: &mut bindings::drm_qda_munmap,
+    file: &accel::File<QdaAccel>,
 ) -> Result<i32> {
-    Err(EOPNOTSUPP)
+    let m = {
+        let mut maps = file.data().maps.lock();
+        let pos = maps
+            .iter()
+            .position(|m| match args.request {
+                1 => m.request == 1 && m.dsp_vaddr == args.vaddrout,
+                2 => {
+                    m.request == 2
+                        && args.fd > 0
+                        && m.handle == args.fd as u32
+                        && (m.dsp_vaddr == args.vaddr || m.vaddrin == args.vaddr)
+                }
+                _ => false,
+            })
+            .ok_or(if (1..=2).contains(&args.request) {
+                ENOENT
+            } else {
+                EINVAL
+            })?;
+        maps.remove(pos)?
+    };
+    let session = file.data().session(dev)?;
+    let ret = fastrpc::unmap(session.session(), &m)?;
+    if ret != 0 {
+        // The DSP kept it: keep tracking it.
+        file.data().maps.lock().push(m, GFP_KERNEL)?;
+    }
+    Ok(ret)
+}
+
+/// `DRM_IOCTL_QDA_GET_PARAM`: a DSP capability attribute.
+fn get_param(
+    dev: &accel::Device<QdaAccel>,
+    args: &mut bindings::drm_qda_get_param,
+    file: &accel::File<QdaAccel>,
+) -> Result<i32> {
+    if args.pad != 0 {
+        return Err(EINVAL);
+    }
+    let id = usize::try_from(args.param).map_err(|_| EOVERFLOW)?;
+    if id >= fastrpc::DSP_ATTRIBUTES {
+        return Err(EOVERFLOW);
+    }
+    let session = file.data().session(dev)?;
+    args.value = u64::from(fastrpc::dsp_attribute(session.session(), id)?);
+    Ok(0)
 }
 
 /// Size of one `struct drm_qda_invoke_args` in user memory.

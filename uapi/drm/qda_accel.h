@@ -27,6 +27,7 @@ extern "C" {
 #define DRM_QDA_MAP			0x05
 #define DRM_QDA_MUNMAP			0x06
 #define DRM_QDA_INVOKE			0x07
+#define DRM_QDA_GET_PARAM		0x08
 
 /** QDA_DSP_NAME_LEN - size of &drm_qda_query.dsp_name, NUL included. */
 #define QDA_DSP_NAME_LEN		16
@@ -183,7 +184,10 @@ struct drm_qda_invoke_args {
 	 * data is plain user memory and is copied.
 	 */
 	__s32 fd;
-	/** @attr: Input. Argument attributes; must be zero. */
+	/**
+	 * @attr: Input. Argument attributes (cache hints of the FastRPC
+	 * library); currently ignored.
+	 */
 	__u32 attr;
 };
 
@@ -203,6 +207,25 @@ struct drm_qda_invoke {
 	__u32 sc;
 	/** @args: Input. User pointer to an array of &drm_qda_invoke_args. */
 	__u64 args;
+};
+
+/** QDA_PARAM_DSP_ATTRIBUTES - number of DSP attribute ids for GET_PARAM. */
+#define QDA_PARAM_DSP_ATTRIBUTES	256
+
+/**
+ * struct drm_qda_get_param - read a DSP capability attribute
+ *
+ * Used with DRM_IOCTL_QDA_GET_PARAM. The DSP's attribute table is queried
+ * once per channel and cached; attribute 0 is filled in by user space on the
+ * FastRPC library's side and always reads 0 here.
+ */
+struct drm_qda_get_param {
+	/** @param: Input. Attribute id, below QDA_PARAM_DSP_ATTRIBUTES. */
+	__u32 param;
+	/** @pad: Input. Must be zero. */
+	__u32 pad;
+	/** @value: Output. The attribute's value. */
+	__u64 value;
 };
 
 /* Build a scalars word for &drm_qda_invoke.sc. */
@@ -228,6 +251,8 @@ struct drm_qda_invoke {
  * descriptor while passing a 16-byte struct drm_qda_invoke; declaring it
  * write-only keeps drm_ioctl() from copying 24 bytes back.
  */
+#define DRM_IOCTL_QDA_GET_PARAM \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_GET_PARAM, struct drm_qda_get_param)
 #define DRM_IOCTL_QDA_INVOKE \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_QDA_INVOKE, struct drm_qda_invoke_args)
 
