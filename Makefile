@@ -28,7 +28,7 @@ run: setup
 	@$(MAKE) --no-print-directory modules guest
 	tools/qda-vm run --arch $(ARCH) \
 		--add qda.ko --add tools/mock-dsp/qda_mock_dsp.ko \
-		--add $(GUEST)/qda-info --add tools/demo.sh -- sh demo.sh
+		--add $(GUEST)/qda-info --add $(GUEST)/qda-demo --add tools/demo.sh -- sh demo.sh
 
 check: setup
 	@tools/run-tests --arch $(ARCH)
@@ -67,8 +67,8 @@ fmt-check:
 GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-format-truncation -I$(BUILD)/hdr-$(ARCH)/include \
 	-I$(BUILD)/hdr-$(ARCH)/include/drm \
 	-I$(CURDIR)/uapi -I$(CURDIR)/uapi/drm -I$(QDA_KSRC)/tools/testing/selftests
-GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda_test $(GUEST)/fastrpc_test \
-	$(GUEST)/qda_gem_test $(GUEST)/qda-bench
+GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda-demo $(GUEST)/qda_test \
+	$(GUEST)/fastrpc_test $(GUEST)/qda_gem_test $(GUEST)/qda-bench
 
 guest: $(BUILD)/hdr-$(ARCH)/.done $(GUEST_BINS)
 
@@ -76,7 +76,7 @@ $(BUILD)/hdr-$(ARCH)/.done:
 	+$(KMAKE) -s headers_install INSTALL_HDR_PATH=$(BUILD)/hdr-$(ARCH)
 	touch $@
 
-$(GUEST)/qda-info: tools/qda-info.c uapi/drm/qda_accel.h $(BUILD)/hdr-$(ARCH)/.done
+$(GUEST)/qda-%: tools/qda-%.c uapi/drm/qda_accel.h $(BUILD)/hdr-$(ARCH)/.done
 	@mkdir -p $(GUEST)
 	$(CC) $(GUEST_CFLAGS) -o $@ $<
 

@@ -14,5 +14,7 @@ echo "stop cdsp" > /sys/kernel/debug/qda_mock_dsp/control
 echo "== starting it again"
 echo "start cdsp" > /sys/kernel/debug/qda_mock_dsp/control
 ./qda-info
+echo "== a remote call: user PD on the cdsp, test skel, sum and checksum"
+./qda-demo cdsp
 rmmod qda
 rmmod qda_mock_dsp
