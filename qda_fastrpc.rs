@@ -66,10 +66,16 @@ struct Call {
     done: Completion,
 }
 
+/// What an abandoned call leaves behind: memory the DSP may still access.
+struct Leftover {
+    _payload: KBox<dyn Memory>,
+    _buffers: KVec<ARef<Object>>,
+}
+
 struct Slot {
     call: Option<Arc<Call>>,
-    /// Payload of an abandoned call, freed once the call is finished.
-    abandoned: Option<KBox<dyn Memory>>,
+    /// Memory of an abandoned call, freed once the call is finished.
+    abandoned: Option<Leftover>,
 }
 
 struct Table {
@@ -198,7 +204,7 @@ impl Engine {
                 })
             };
             match payload {
-                Some(p) => drop(p),
+                Some(leftover) => drop(leftover),
                 None => return,
             }
         }
@@ -215,6 +221,7 @@ impl Engine {
         pd: u8,
         payload: KBox<dyn Memory>,
         payload_dsp: u64,
+        buffers: KVec<ARef<Object>>,
         mode: WaitMode,
     ) -> Result<(i32, KBox<dyn Memory>)> {
         self.reap();
@@ -268,7 +275,10 @@ impl Engine {
         if wait != Wait::Done && state == PENDING && !t.dead {
             // Abandon: the DSP may still write the payload; keep it.
             if let Some(slot) = t.slots.get_mut(idx) {
-                slot.abandoned = Some(payload);
+                slot.abandoned = Some(Leftover {
+                    _payload: payload,
+                    _buffers: buffers,
+                });
             }
             return Err(if wait == Wait::Interrupted {
                 EINTR
@@ -480,13 +490,13 @@ pub(crate) fn invoke(
             ArgData::Gem {
                 obj, offset, user, ..
             } => {
-                let mut start = None;
-                obj.data().for_each_dsp_range(|addr, _| {
-                    start.get_or_insert(addr);
-                });
-                let (_, size) = page_span(*user, len)?;
-                let addr = start.ok_or(EINVAL)? + (offset & !(kernel::page::PAGE_SIZE as u64 - 1));
-                (*user, (addr, size))
+                // The page span of the argument, in DSP addresses: the
+                // pages of the buffer holding `offset..offset + len`.
+                let page = kernel::page::PAGE_SIZE as u64;
+                let in_page = offset % page;
+                let first = obj.data().dsp_addr_at(*offset - in_page, in_page + len)?;
+                let (_, size) = page_span(in_page, len)?;
+                (*user, (first, size))
             }
         };
         if i < nbufs {
@@ -543,7 +553,15 @@ pub(crate) fn invoke(
         }
     }
 
-    let (retval, payload) = engine.call(client_id, handle, sc, pd, payload, base, mode)?;
+    // GEM buffers stay alive while the DSP may use them, even if the call
+    // is abandoned.
+    let mut buffers = KVec::new();
+    for a in args.iter() {
+        if let ArgData::Gem { obj, .. } = a {
+            buffers.push(obj.clone(), GFP_KERNEL)?;
+        }
+    }
+    let (retval, payload) = engine.call(client_id, handle, sc, pd, payload, base, buffers, mode)?;
 
     // Inline outputs.
     for (i, a) in args.iter_mut().enumerate().take(nbufs).skip(inbufs) {
@@ -862,14 +880,6 @@ fn vec_of<const N: usize>(items: [ArgData; N]) -> Result<KVec<ArgData>> {
     Ok(v)
 }
 
-fn first_dsp_addr(obj: &Object) -> Result<u64> {
-    let mut start = None;
-    obj.data().for_each_dsp_range(|addr, _| {
-        start.get_or_insert(addr);
-    });
-    start.ok_or(EINVAL)
-}
-
 /// `MAP`: maps `size` bytes at `offset` of `obj` into the session's DSP
 /// process. Returns the DSP's return value and the mapping.
 #[expect(clippy::too_many_arguments)]
@@ -896,7 +906,7 @@ pub(crate) fn map(
         Pd::User => proto::USER_PD,
     };
     let page = proto::PhyPage {
-        addr: first_dsp_addr(&obj)? + u64::from(offset),
+        addr: obj.data().dsp_addr_at(u64::from(offset), size)?,
         size,
     };
     let mut page_bytes = [0u8; proto::PHY_PAGE_SIZE];

@@ -71,6 +71,31 @@ impl QdaObject {
     }
 }
 
+impl QdaObject {
+    /// DSP address of `len` bytes at `offset` in the buffer. They must lie in
+    /// one DMA segment (always true for QDA's own memory); `EINVAL` if they
+    /// straddle segments of an import or leave the buffer, `ENOTCONN` for an
+    /// import not yet mapped.
+    pub(crate) fn dsp_addr_at(&self, offset: u64, len: u64) -> Result<u64> {
+        let end = offset.checked_add(len).ok_or(EINVAL)?;
+        let mut base = 0u64;
+        let mut found = Err(EINVAL);
+        let mut mapped = false;
+        self.for_each_dsp_range(|addr, seg| {
+            mapped = true;
+            let seg_end = base.saturating_add(seg);
+            if found.is_err() && offset >= base && end <= seg_end {
+                found = Ok(addr + (offset - base));
+            }
+            base = seg_end;
+        });
+        if !mapped {
+            return Err(ENOTCONN);
+        }
+        found
+    }
+}
+
 impl Drop for QdaObject {
     fn drop(&mut self) {
         match self {
