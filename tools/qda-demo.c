@@ -38,7 +38,7 @@ static int open_dsp(const char *dsp)
 		if (strncmp(de->d_name, "accel", 5))
 			continue;
 		snprintf(p, sizeof(p), "/dev/accel/%s", de->d_name);
-		f = open(p, O_RDWR);
+		f = open(p, O_RDWR | O_CLOEXEC);
 		if (f < 0)
 			continue;
 		memset(&q, 0, sizeof(q));
