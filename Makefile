@@ -68,7 +68,8 @@ GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-format-truncation -I$(BUI
 	-I$(BUILD)/hdr-$(ARCH)/include/drm \
 	-I$(CURDIR)/uapi -I$(CURDIR)/uapi/drm -I$(QDA_KSRC)/tools/testing/selftests
 GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda-demo $(GUEST)/qda_test \
-	$(GUEST)/fastrpc_test $(GUEST)/qda_gem_test $(GUEST)/qda-bench
+	$(GUEST)/fastrpc_test $(GUEST)/qda_gem_test $(GUEST)/qda_rpc_test \
+	$(GUEST)/qda-bench
 
 guest: $(BUILD)/hdr-$(ARCH)/.done $(GUEST_BINS)
 

@@ -649,7 +649,7 @@ pub(crate) enum Shell {
 /// and signature length `siglen`. Returns the DSP's return value.
 pub(crate) fn create(session: &Session, shell: Shell, attrs: u32, siglen: u32) -> Result<i32> {
     let mut st = session.state();
-    if st.pd == Pd::User {
+    if st.pd != Pd::None {
         return Err(EALREADY);
     }
     let filelen = match &shell {

@@ -118,12 +118,11 @@
 #include <linux/workqueue.h>
 
 #include "rpmsg_internal.h"
+#include "mock_dsp.h"
 
 #define MOCK_CHANNEL_NAME	"fastrpcglink-apps-dsp"
 /* Largest message the send ops accept. */
 #define MOCK_MTU		4096
-/* DSP_AEE_EOFFSET (0x80000400) + AEE_EUNSUPPORTED (0x14). */
-#define MOCK_STATUS_UNSUPPORTED	0x80000414u
 
 static bool hardirq_rx = true;
 module_param(hardirq_rx, bool, 0444);
@@ -133,28 +132,6 @@ MODULE_PARM_DESC(hardirq_rx,
 static unsigned int delay_ms;
 module_param(delay_ms, uint, 0644);
 MODULE_PARM_DESC(delay_ms, "Time the DSP takes to answer each message, in ms (default: 0)");
-
-/* A FastRPC request as drivers/misc/fastrpc.c sends it. */
-struct mock_invoke_req {
-	s32 client_id;
-	s32 tid;
-	u64 ctx;
-	u32 handle;
-	u32 sc;
-	u64 addr;
-	u64 size;
-};
-
-static_assert(sizeof(struct mock_invoke_req) == 40);
-
-/* The DSP's answer; fastrpc.c reads {u64 ctx; int retval}. */
-struct mock_invoke_rsp {
-	u64 ctx;
-	s32 retval;
-	u32 pad;
-};
-
-static_assert(sizeof(struct mock_invoke_rsp) == 16);
 
 struct mock_cb_desc {
 	u32 reg;
@@ -207,36 +184,10 @@ struct mock_rpdev {
 	struct mock_channel *chan;
 };
 
-/* A message in flight; holds a reference on the endpoint it belongs to. */
-struct mock_msg {
-	struct list_head node;
-	struct mock_ept *mept;
-	int len;
-	u8 data[] __counted_by(len);
-};
-
-struct mock_channel {
-	const struct mock_chan_desc *desc;
-	/* fastrpc-<label>; valid while mock_ocs is applied. */
-	struct device_node *np;
-	struct faux_device *parent;
-	/* Registered rpmsg device, NULL while stopped.  Protected by mock_lock. */
-	struct mock_rpdev *mrpdev;
-	struct workqueue_struct *wq;
-	struct work_struct work;
-	struct irq_work rx_work;
-	/* Protects everything below; taken from hard IRQ, so always irqsave. */
-	spinlock_t lock;
-	bool up;
-	struct list_head requests;
-	struct list_head responses;
-	u64 received;
-	u64 answered;
-	u64 dropped;
-};
-
 /* Serialises start/stop and the readers of mrpdev. */
 static DEFINE_MUTEX(mock_lock);
+/* Set under mock_lock once unloading has begun: no more restarts. */
+static bool mock_exiting;
 static struct mock_channel mock_channels[ARRAY_SIZE(mock_chan_descs)];
 static struct of_changeset mock_ocs;
 static struct dentry *mock_debugfs;
@@ -258,8 +209,8 @@ static void mock_ept_release(struct kref *kref)
 }
 
 /* Account for a finished message and free it.  Any context. */
-static void mock_msg_done(struct mock_channel *chan, struct mock_msg *msg,
-			  bool answered)
+void mock_msg_done(struct mock_channel *chan, struct mock_msg *msg,
+		   bool answered)
 {
 	unsigned long flags;
 
@@ -324,24 +275,16 @@ static void mock_rx_work(struct irq_work *work)
 	}
 }
 
-/* The DSP side: turn one request into a response (or drop it). */
-static void mock_dsp_handle(struct mock_channel *chan, struct mock_msg *msg)
+const char *mock_chan_label(const struct mock_channel *chan)
 {
-	struct mock_invoke_req req;
-	struct mock_invoke_rsp rsp = { .retval = MOCK_STATUS_UNSUPPORTED };
+	return chan->desc->label;
+}
+
+/* Hand a response to the endpoint, from hard IRQ or the workqueue. */
+static void mock_deliver(struct mock_channel *chan, struct mock_msg *msg)
+{
 	unsigned long flags;
 	bool up;
-
-	if (msg->len < sizeof(req)) {
-		mock_msg_done(chan, msg, false);
-		return;
-	}
-
-	memcpy(&req, msg->data, sizeof(req));
-	rsp.ctx = req.ctx;
-	/* The response is shorter than the request: reuse the buffer. */
-	msg->len = sizeof(rsp);
-	memcpy(msg->data, &rsp, sizeof(rsp));
 
 	spin_lock_irqsave(&chan->lock, flags);
 	up = chan->up;
@@ -357,6 +300,113 @@ static void mock_dsp_handle(struct mock_channel *chan, struct mock_msg *msg)
 		mock_deliver_locked_cb(chan, msg);
 }
 
+/*
+ * Answer the request in @msg with @retval, applying the channel's fault
+ * controls.  Consumes @msg.  Process context.
+ */
+void mock_respond(struct mock_channel *chan, struct mock_msg *msg, s32 retval)
+{
+	struct mock_invoke_rsp rsp = { .retval = retval };
+	struct mock_msg *dup = NULL;
+	bool drop = false;
+	unsigned long flags;
+
+	memcpy(&rsp.ctx, msg->data + offsetof(struct mock_invoke_req, ctx),
+	       sizeof(rsp.ctx));
+	if (READ_ONCE(chan->faults.dup))
+		dup = kmalloc(struct_size(dup, data, sizeof(rsp)), GFP_KERNEL);
+
+	spin_lock_irqsave(&chan->lock, flags);
+	if (chan->faults.drop) {
+		chan->faults.drop--;
+		drop = true;
+	}
+	if (chan->faults.corrupt) {
+		chan->faults.corrupt--;
+		/* The lowest bit of the sequence number: a stale context. */
+		rsp.ctx ^= BIT_ULL(16);
+	}
+	/* The response is shorter than the request: reuse the buffer. */
+	msg->len = sizeof(rsp);
+	if (chan->faults.shortrsp) {
+		chan->faults.shortrsp--;
+		msg->len = sizeof(rsp.ctx);
+	}
+	memcpy(msg->data, &rsp, msg->len);
+	if (dup && chan->faults.dup && !drop) {
+		chan->faults.dup--;
+		dup->len = msg->len;
+		memcpy(dup->data, msg->data, msg->len);
+		dup->mept = msg->mept;
+		kref_get(&msg->mept->ept.refcount);
+	} else {
+		kfree(dup);
+		dup = NULL;
+	}
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	if (drop) {
+		mock_msg_done(chan, msg, false);
+		return;
+	}
+	mock_deliver(chan, msg);
+	if (dup)
+		mock_deliver(chan, dup);
+}
+
+/* Answer @msg with @retval in @ms milliseconds, without blocking the worker. */
+void mock_respond_later(struct mock_channel *chan, struct mock_msg *msg,
+			s32 retval, unsigned int ms)
+{
+	struct mock_msg *pos, *first;
+	unsigned long flags;
+
+	msg->retval = retval;
+	msg->deadline = jiffies + msecs_to_jiffies(ms);
+
+	spin_lock_irqsave(&chan->lock, flags);
+	if (!chan->up) {
+		spin_unlock_irqrestore(&chan->lock, flags);
+		mock_msg_done(chan, msg, false);
+		return;
+	}
+	list_for_each_entry(pos, &chan->deferred, node)
+		if (time_before(msg->deadline, pos->deadline))
+			break;
+	list_add_tail(&msg->node, &pos->node);
+	first = list_first_entry(&chan->deferred, struct mock_msg, node);
+	mod_delayed_work(chan->wq, &chan->deferred_work,
+			 time_after(first->deadline, jiffies) ?
+			 first->deadline - jiffies : 0);
+	spin_unlock_irqrestore(&chan->lock, flags);
+}
+
+static void mock_deferred_work(struct work_struct *work)
+{
+	struct mock_channel *chan = container_of(to_delayed_work(work),
+						 struct mock_channel,
+						 deferred_work);
+	struct mock_msg *msg, *tmp;
+	unsigned long flags;
+	LIST_HEAD(due);
+
+	spin_lock_irqsave(&chan->lock, flags);
+	list_for_each_entry_safe(msg, tmp, &chan->deferred, node) {
+		if (time_before(jiffies, msg->deadline)) {
+			mod_delayed_work(chan->wq, &chan->deferred_work,
+					 msg->deadline - jiffies);
+			break;
+		}
+		list_move_tail(&msg->node, &due);
+	}
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	list_for_each_entry_safe(msg, tmp, &due, node) {
+		list_del(&msg->node);
+		mock_respond(chan, msg, msg->retval);
+	}
+}
+
 static void mock_dsp_work(struct work_struct *work)
 {
 	struct mock_channel *chan = container_of(work, struct mock_channel,
@@ -364,6 +414,7 @@ static void mock_dsp_work(struct work_struct *work)
 	unsigned int delay;
 	struct mock_msg *msg;
 	unsigned long flags;
+	bool restart;
 
 	for (;;) {
 		spin_lock_irqsave(&chan->lock, flags);
@@ -373,13 +424,26 @@ static void mock_dsp_work(struct work_struct *work)
 						       struct mock_msg, node);
 		if (msg)
 			list_del(&msg->node);
+		restart = msg && chan->faults.restart_mid_call;
+		if (restart)
+			chan->faults.restart_mid_call = false;
+		delay = max(READ_ONCE(delay_ms), chan->faults.delay_ms);
 		spin_unlock_irqrestore(&chan->lock, flags);
 		if (!msg)
 			return;
-		delay = READ_ONCE(delay_ms);
+		if (restart) {
+			/* Never answered: the restart finds the call pending. */
+			mock_msg_done(chan, msg, false);
+			queue_work(system_unbound_wq, &chan->restart_work);
+			continue;
+		}
 		if (delay)
 			msleep(delay);
-		mock_dsp_handle(chan, msg);
+		if (msg->len < sizeof(struct mock_invoke_req)) {
+			mock_msg_done(chan, msg, false);
+			continue;
+		}
+		mock_rpc_handle(chan, msg);
 	}
 }
 
@@ -520,11 +584,15 @@ static void mock_channel_quiesce(struct mock_channel *chan)
 	spin_unlock_irqrestore(&chan->lock, flags);
 
 	cancel_work_sync(&chan->work);
+	cancel_delayed_work_sync(&chan->deferred_work);
+	/* A restart of the DSP forgets every process and mapping. */
+	mock_rpc_reset(chan);
 	irq_work_sync(&chan->rx_work);
 
 	spin_lock_irqsave(&chan->lock, flags);
 	list_splice_init(&chan->requests, &list);
 	list_splice_tail_init(&chan->responses, &list);
+	list_splice_tail_init(&chan->deferred, &list);
 	spin_unlock_irqrestore(&chan->lock, flags);
 
 	list_for_each_entry_safe(msg, tmp, &list, node) {
@@ -591,6 +659,19 @@ static int mock_channel_stop(struct mock_channel *chan)
 	return 0;
 }
 
+static void mock_restart_work(struct work_struct *work)
+{
+	struct mock_channel *chan = container_of(work, struct mock_channel,
+						 restart_work);
+
+	mutex_lock(&mock_lock);
+	if (!mock_exiting && chan->mrpdev) {
+		mock_channel_stop(chan);
+		mock_channel_start(chan);
+	}
+	mutex_unlock(&mock_lock);
+}
+
 static struct mock_channel *mock_channel_find(const char *label)
 {
 	unsigned int i;
@@ -618,20 +699,60 @@ static int mock_control_show(struct seq_file *m, void *unused)
 		dropped = chan->dropped;
 		spin_unlock_irqrestore(&chan->lock, flags);
 
-		seq_printf(m, "%s %s received=%llu answered=%llu dropped=%llu\n",
+		seq_printf(m, "%s %s received=%llu answered=%llu dropped=%llu violations=%lld processes=%u mappings=%u handles=%u\n",
 			   chan->desc->label, chan->mrpdev ? "up" : "down",
-			   received, answered, dropped);
+			   received, answered, dropped,
+			   (long long)atomic64_read(&chan->violations),
+			   READ_ONCE(chan->dsp.nprocs),
+			   READ_ONCE(chan->dsp.nmaps),
+			   READ_ONCE(chan->dsp.nhandles));
 	}
 	mutex_unlock(&mock_lock);
 
 	return 0;
 }
 
+/* Fault controls taking a count: "<cmd> <label> <n>". */
+static int mock_control_fault(struct mock_channel *chan, const char *cmd,
+			      char *arg)
+{
+	struct mock_faults *f = &chan->faults;
+	unsigned long flags;
+	unsigned int n = 1;
+	int ret = 0;
+
+	if (arg && kstrtouint(arg, 0, &n))
+		return -EINVAL;
+	if (!arg && !strcmp(cmd, "delay"))
+		return -EINVAL;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	if (!strcmp(cmd, "drop"))
+		f->drop = n;
+	else if (!strcmp(cmd, "dup"))
+		f->dup = n;
+	else if (!strcmp(cmd, "corrupt"))
+		f->corrupt = n;
+	else if (!strcmp(cmd, "short"))
+		f->shortrsp = n;
+	else if (!strcmp(cmd, "delay"))
+		f->delay_ms = n;
+	else if (!strcmp(cmd, "restart-mid-call"))
+		f->restart_mid_call = !!n;
+	else if (!strcmp(cmd, "clear"))
+		memset(f, 0, sizeof(*f));
+	else
+		ret = -EINVAL;
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	return ret;
+}
+
 static ssize_t mock_control_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
 	struct mock_channel *chan;
-	char buf[32], *label, *cmd;
+	char buf[64], *args, *cmd, *label;
 	int ret;
 
 	if (count >= sizeof(buf))
@@ -640,17 +761,35 @@ static ssize_t mock_control_write(struct file *file, const char __user *ubuf,
 		return -EFAULT;
 	buf[count] = '\0';
 
-	label = strim(buf);
-	cmd = strsep(&label, " \t");
-	if (strcmp(cmd, "start") && strcmp(cmd, "stop") &&
-	    strcmp(cmd, "restart"))
+	args = strim(buf);
+	cmd = strsep(&args, " \t");
+	if (!args)
 		return -EINVAL;
-	if (!label)
-		return -EINVAL;
-	label = skip_spaces(label);
+	args = skip_spaces(args);
+	label = strsep(&args, " \t");
+	if (args) {
+		args = skip_spaces(args);
+		if (!*args)
+			args = NULL;
+	}
 	chan = mock_channel_find(label);
-	if (!chan)
-		return -ENODEV;
+	if (!chan) {
+		if (!strcmp(cmd, "start") || !strcmp(cmd, "stop") ||
+		    !strcmp(cmd, "restart") || !strcmp(cmd, "drop") ||
+		    !strcmp(cmd, "dup") || !strcmp(cmd, "corrupt") ||
+		    !strcmp(cmd, "short") || !strcmp(cmd, "delay") ||
+		    !strcmp(cmd, "restart-mid-call") || !strcmp(cmd, "clear"))
+			return -ENODEV;
+		return -EINVAL;
+	}
+
+	if (strcmp(cmd, "start") && strcmp(cmd, "stop") &&
+	    strcmp(cmd, "restart")) {
+		ret = mock_control_fault(chan, cmd, args);
+		return ret ? ret : count;
+	}
+	if (args)
+		return -EINVAL;
 
 	mutex_lock(&mock_lock);
 	if (!strcmp(cmd, "start")) {
@@ -788,9 +927,12 @@ static void mock_channels_destroy(void)
 	unsigned int i;
 
 	mutex_lock(&mock_lock);
+	mock_exiting = true;
 	for (i = 0; i < ARRAY_SIZE(mock_channels); i++)
 		mock_channel_stop(&mock_channels[i]);
 	mutex_unlock(&mock_lock);
+	for (i = 0; i < ARRAY_SIZE(mock_channels); i++)
+		cancel_work_sync(&mock_channels[i].restart_work);
 
 	/* The rpmsg devices hold references on the faux parents. */
 	wait_var_event(&mock_live_rpdevs, !atomic_read(&mock_live_rpdevs));
@@ -846,7 +988,12 @@ static int __init mock_dsp_init(void)
 		spin_lock_init(&chan->lock);
 		INIT_LIST_HEAD(&chan->requests);
 		INIT_LIST_HEAD(&chan->responses);
+		INIT_LIST_HEAD(&chan->deferred);
 		INIT_WORK(&chan->work, mock_dsp_work);
+		INIT_DELAYED_WORK(&chan->deferred_work, mock_deferred_work);
+		INIT_WORK(&chan->restart_work, mock_restart_work);
+		atomic64_set(&chan->violations, 0);
+		mock_rpc_init(chan);
 		/*
 		 * Not IRQ_WORK_INIT_HARD: a plain irq_work runs in hard-IRQ
 		 * context on !PREEMPT_RT but is threaded on PREEMPT_RT, exactly

@@ -1,0 +1,1270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qda_mock_dsp - the DSP side: decodes each FastRPC request the way the DSP
+ * firmware reads it, checks every metadata field, keeps per-channel books of
+ * processes, mappings and opened handles, and runs the init, utility,
+ * remotectl, listener and test-skel methods.
+ *
+ * Written from the wire format as drivers/misc/fastrpc.c lays it out
+ * (fastrpc_get_args(), fastrpc_put_args(), fastrpc_init_*()), not from any
+ * other encoder; Documentation/accel/qda/mock-dsp.rst is the contract.
+ *
+ * All DSP state of a channel is protected by chan->dsp.lock and only touched
+ * from the channel's ordered workqueue (requests, deferred answers) and from
+ * mock_channel_quiesce() once that workqueue has been flushed.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/align.h>
+#include <linux/crc32.h>
+#include <linux/highmem.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "mock_dsp.h"
+
+/* DSP error codes: DSP_AEE_EOFFSET (0x80000400) + the AEEStdErr.h code. */
+#define MOCK_AEE(code)		((s32)(0x80000400u + (code)))
+#define MOCK_EFAILED		MOCK_AEE(0x01)
+#define MOCK_ENOMEMORY		MOCK_AEE(0x02)
+#define MOCK_EBADSTATE		MOCK_AEE(0x0d)
+#define MOCK_EBADPARM		MOCK_AEE(0x0e)
+#define MOCK_EUNSUPPORTED	MOCK_AEE(0x14)
+#define MOCK_EALREADY		MOCK_AEE(0x1a)
+#define MOCK_ENOSUCH		MOCK_AEE(0x27)
+#define MOCK_EINVHANDLE		MOCK_AEE(0x2c)
+
+#define SC_METHOD(sc)		(((sc) >> 24) & 0x1f)
+#define SC_INBUFS(sc)		(((sc) >> 16) & 0xff)
+#define SC_OUTBUFS(sc)		(((sc) >> 8) & 0xff)
+#define SC_INHANDLES(sc)	(((sc) >> 4) & 0x0f)
+#define SC_OUTHANDLES(sc)	((sc) & 0x0f)
+#define SC(method, in, out)	(((method) << 24) | ((in) << 16) | ((out) << 8))
+/* Bits 31:29 are attributes the DSP ignores here. */
+#define SC_MASK			GENMASK(28, 0)
+
+#define MOCK_ALIGN		128
+#define MOCK_MAX_FDLIST		16
+#define MOCK_MAX_CRCLIST	64
+/* fastrpc.c default_soc_data: the context bank's SID sits at bit 32. */
+#define MOCK_SID_SHIFT		32
+#define MOCK_ADDR_MASK		GENMASK_ULL(MOCK_SID_SHIFT - 1, 0)
+#define MOCK_MAX_PAYLOAD	SZ_64M
+/* Largest buffer a method copies. */
+#define MOCK_MAX_BUF		SZ_16M
+#define MOCK_VADDR_BASE		0xa0000000ull
+#define MOCK_HANDLE_BASE	0x300
+#define MOCK_MAX_HANDLES	64
+#define MOCK_MAX_SLEEP_MS	60000
+#define MOCK_MAX_NAME		128
+
+/* Static handles. */
+#define MOCK_H_REMOTECTL	0
+#define MOCK_H_INIT		1
+#define MOCK_H_UTIL		2
+#define MOCK_H_PROCESS		4
+#define MOCK_H_LISTENER		7
+#define MOCK_H_REMOTECTL1	8
+/* Handles at or below this are static (the library's rule). */
+#define MOCK_H_MAX_STATIC	0x200
+
+/* PD types, carried in the low 4 bits of ctx. */
+#define MOCK_ROOT_PD		0
+#define MOCK_USER_PD		1
+#define MOCK_SENSORS_PD		2
+#define MOCK_PD_MASK		GENMASK_ULL(3, 0)
+
+#define MOCK_TEST_SKEL_URI \
+	"file:///libqda_test_skel.so?qda_test_skel_handle_invoke&_modver=1.0"
+#define MOCK_CALC_URI \
+	"file:///libcalculator_skel.so?calculator_skel_handle_invoke&_modver=1.0"
+
+/* Value of the last capability attribute, so tests can tell the mock. */
+#define MOCK_CAP_MAGIC		0x4d4f434b	/* "MOCK" */
+
+struct mock_remote_buf {
+	u64 pv;
+	u64 len;
+};
+
+struct mock_invoke_buf {
+	u32 num;
+	u32 pgidx;
+};
+
+struct mock_phy_page {
+	u64 addr;
+	u64 size;
+};
+
+/* Init-handle input structures, as fastrpc.c lays them out. */
+struct mock_create_in {
+	s32 client_id;
+	u32 namelen;
+	u32 filelen;
+	u32 pageslen;
+	u32 attrs;
+	u32 siglen;
+};
+
+struct mock_create_static_in {
+	s32 client_id;
+	u32 namelen;
+	u32 pageslen;
+};
+
+struct mock_mmap_in {
+	s32 client_id;
+	u32 flags;
+	u64 vaddr;
+	s32 num;
+};
+
+struct mock_munmap_in {
+	s32 client_id;
+	u64 vaddr;
+	u64 size;
+};
+
+struct mock_mem_map_in {
+	s32 client_id;
+	s32 fd;
+	s32 offset;
+	u32 flags;
+	u64 vaddrin;
+	s32 num;
+	s32 data_len;
+};
+
+struct mock_mem_unmap_in {
+	s32 client_id;
+	s32 fd;
+	u64 vaddrin;
+	u64 len;
+};
+
+static_assert(sizeof(struct mock_create_in) == 24);
+static_assert(sizeof(struct mock_create_static_in) == 12);
+static_assert(sizeof(struct mock_mmap_in) == 24);
+static_assert(sizeof(struct mock_munmap_in) == 24);
+static_assert(sizeof(struct mock_mem_map_in) == 32);
+static_assert(sizeof(struct mock_mem_unmap_in) == 24);
+
+enum mock_skel {
+	MOCK_SKEL_TEST,
+	MOCK_SKEL_CALC,
+};
+
+struct mock_map {
+	struct list_head node;
+	u64 vaddr;
+	u64 phys;
+	u64 size;
+	s32 fd;
+	u32 flags;
+	/* Made by method 4 (mmap), else by method 10 (mem_map). */
+	bool legacy;
+};
+
+struct mock_handle {
+	struct list_head node;
+	u32 handle;
+	enum mock_skel skel;
+};
+
+struct mock_proc {
+	struct list_head node;
+	s32 client_id;
+	u8 pd;
+	/* Handle 4 "exit" seen: listener calls now fail. */
+	bool exiting;
+	char name[32];
+	struct list_head maps;
+	struct list_head handles;
+	/* Listener next2 calls waiting for the process to exit. */
+	struct list_head parked;
+};
+
+struct mock_arg {
+	u64 pv;
+	u64 len;
+	u32 num;
+	u32 pgidx;
+	/* Inline: the buffer lies in the payload, at payload offset @off. */
+	bool inl;
+	u64 off;
+	/* Kernel copy of the buffer (NULL when @len is 0). */
+	u8 *buf;
+};
+
+struct mock_call {
+	struct mock_channel *chan;
+	struct mock_msg *msg;
+	struct mock_invoke_req req;
+	u32 sc;
+	u32 sid;
+	u64 base;
+	u64 size;
+	unsigned int nin;
+	unsigned int nout;
+	unsigned int nbufs;
+	unsigned int n;
+	u64 metalen;
+	void *meta;
+	struct mock_phy_page *pages;
+	struct mock_arg *args;
+	/* Answer after this many ms (method "sleep"). */
+	unsigned int defer_ms;
+	/* The message now waits on a process's parked list. */
+	bool parked;
+	/* Parked calls to fail with MOCK_EBADSTATE once the lock is dropped. */
+	struct list_head release;
+};
+
+static __printf(2, 3) void mock_violation(struct mock_call *c,
+					  const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	atomic64_inc(&c->chan->violations);
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_info_ratelimited("%s: violation: handle 0x%x sc 0x%08x ctx 0x%llx: %pV\n",
+			    mock_chan_label(c->chan), c->req.handle, c->req.sc,
+			    c->req.ctx, &vaf);
+	va_end(args);
+}
+
+/* Is [phys, phys + size) ordinary RAM the DSP could reach? */
+static bool mock_ram_ok(u64 phys, u64 size)
+{
+	unsigned long pfn, last;
+
+	if (!size || phys + size < phys)
+		return false;
+	last = PHYS_PFN(phys + size - 1);
+	for (pfn = PHYS_PFN(phys); pfn <= last; pfn++) {
+		if (!pfn_valid(pfn) || PageReserved(pfn_to_page(pfn)))
+			return false;
+		if (!(pfn & 1023))
+			cond_resched();
+	}
+	return true;
+}
+
+/* Copy between a kernel buffer and RAM already checked by mock_ram_ok(). */
+static void mock_ram_copy(u64 phys, void *buf, size_t len, bool to_ram)
+{
+	while (len) {
+		size_t off = offset_in_page(phys);
+		size_t chunk = min_t(size_t, len, PAGE_SIZE - off);
+		void *va = kmap_local_page(pfn_to_page(PHYS_PFN(phys)));
+
+		if (to_ram)
+			memcpy(va + off, buf, chunk);
+		else
+			memcpy(buf, va + off, chunk);
+		kunmap_local(va);
+		phys += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
+}
+
+/* Copy argument @i between its DSP-side pages and its kernel copy. */
+static void mock_arg_copy(struct mock_call *c, unsigned int i, bool to_dsp)
+{
+	struct mock_arg *a = &c->args[i];
+	u64 skip = a->pv & ~PAGE_MASK;
+	u64 left = a->len;
+	u8 *buf = a->buf;
+	unsigned int j;
+
+	for (j = 0; j < a->num && left; j++) {
+		struct mock_phy_page *pg = &c->pages[a->pgidx + j];
+		u64 chunk;
+
+		if (skip >= pg->size) {
+			skip -= pg->size;
+			continue;
+		}
+		chunk = min(pg->size - skip, left);
+		mock_ram_copy((pg->addr & MOCK_ADDR_MASK) + skip, buf, chunk,
+			      to_dsp);
+		buf += chunk;
+		left -= chunk;
+		skip = 0;
+	}
+}
+
+/* Check the pages of argument @i; 0 or a DSP error code. */
+static s32 mock_check_buf(struct mock_call *c, unsigned int i)
+{
+	struct mock_arg *a = &c->args[i];
+	u64 total = 0, skip = a->pv & ~PAGE_MASK;
+	u64 end = c->base + c->size;
+	unsigned int j, ninl = 0;
+
+	if (a->num == 0 || a->pgidx >= c->n || a->num > c->n - a->pgidx) {
+		mock_violation(c, "arg %u: len %llu but num %u pgidx %u (n %u)",
+			       i, a->len, a->num, a->pgidx, c->n);
+		return MOCK_EBADPARM;
+	}
+	if (a->num != 1 || a->pgidx != i)
+		mock_violation(c, "arg %u: num %u pgidx %u, fastrpc.c sends num 1 pgidx %u",
+			       i, a->num, a->pgidx, i);
+
+	for (j = 0; j < a->num; j++) {
+		struct mock_phy_page *pg = &c->pages[a->pgidx + j];
+		u64 addr = pg->addr & MOCK_ADDR_MASK;
+		u32 sid = pg->addr >> MOCK_SID_SHIFT;
+
+		if (sid && sid != c->sid)
+			mock_violation(c, "arg %u: page SID %u, payload SID %u",
+				       i, sid, c->sid);
+		if (!PAGE_ALIGNED(addr) || !pg->size || !PAGE_ALIGNED(pg->size) ||
+		    addr + pg->size < addr) {
+			mock_violation(c, "arg %u: page 0x%llx size 0x%llx not page-aligned",
+				       i, pg->addr, pg->size);
+			return MOCK_EBADPARM;
+		}
+		if (addr >= c->base && addr + pg->size <= end) {
+			ninl++;
+		} else if (addr < end && addr + pg->size > c->base) {
+			mock_violation(c, "arg %u: page 0x%llx size 0x%llx straddles the payload",
+				       i, pg->addr, pg->size);
+			return MOCK_EBADPARM;
+		} else if (!mock_ram_ok(addr, pg->size)) {
+			mock_violation(c, "arg %u: page 0x%llx size 0x%llx is not RAM",
+				       i, pg->addr, pg->size);
+			return MOCK_EBADPARM;
+		}
+		total += pg->size;
+	}
+	if (skip + a->len > total) {
+		mock_violation(c, "arg %u: offset %llu + len %llu beyond its pages (%llu bytes)",
+			       i, skip, a->len, total);
+		return MOCK_EBADPARM;
+	}
+	if (ninl && ninl != a->num) {
+		mock_violation(c, "arg %u: mixes inline and mapped pages", i);
+		return MOCK_EBADPARM;
+	}
+	if (ninl) {
+		a->inl = true;
+		a->off = (c->pages[a->pgidx].addr & MOCK_ADDR_MASK) - c->base +
+			 skip;
+		if (a->off < ALIGN(c->metalen, MOCK_ALIGN)) {
+			mock_violation(c, "arg %u: inline at %llu overlaps the metadata (%llu)",
+				       i, a->off, c->metalen);
+			return MOCK_EBADPARM;
+		}
+	}
+	return 0;
+}
+
+/*
+ * An inline buffer starts 128-aligned unless it starts inside another inline
+ * buffer (fastrpc.c shares the bytes of overlapping arguments).
+ */
+static void mock_check_inline_align(struct mock_call *c)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < c->nbufs; i++) {
+		struct mock_arg *a = &c->args[i];
+		bool inside = false;
+
+		if (!a->inl || IS_ALIGNED(a->off, MOCK_ALIGN))
+			continue;
+		for (j = 0; j < c->nbufs && !inside; j++) {
+			struct mock_arg *b = &c->args[j];
+
+			inside = j != i && b->inl && b->off < a->off &&
+				 a->off < b->off + b->len;
+		}
+		if (!inside)
+			mock_violation(c, "arg %u: inline at payload offset %llu not %u-aligned",
+				       i, a->off, MOCK_ALIGN);
+	}
+}
+
+/* Read and check the payload; 0 or a DSP error code. */
+static s32 mock_decode(struct mock_call *c)
+{
+	struct mock_remote_buf *ra;
+	struct mock_invoke_buf *ib;
+	u64 *fdlist, total = 0;
+	unsigned int i;
+	s32 ret;
+
+	c->sc = c->req.sc;
+	c->nin = SC_INBUFS(c->sc);
+	c->nout = SC_OUTBUFS(c->sc);
+	c->nbufs = c->nin + c->nout;
+	c->n = c->nbufs + SC_INHANDLES(c->sc) + SC_OUTHANDLES(c->sc);
+	c->sid = c->req.addr >> MOCK_SID_SHIFT;
+	c->base = c->req.addr & MOCK_ADDR_MASK;
+	c->size = c->req.size;
+	c->metalen = (sizeof(*ra) + sizeof(*ib) + sizeof(*c->pages)) * c->n +
+		     sizeof(u64) * MOCK_MAX_FDLIST +
+		     sizeof(u32) * MOCK_MAX_CRCLIST + sizeof(u32);
+
+	if (!PAGE_ALIGNED(c->base) || !PAGE_ALIGNED(c->size) ||
+	    c->size < c->metalen || c->size > MOCK_MAX_PAYLOAD) {
+		mock_violation(c, "payload 0x%llx size 0x%llx (metadata %llu bytes)",
+			       c->req.addr, c->size, c->metalen);
+		return MOCK_EBADPARM;
+	}
+	if (!mock_ram_ok(c->base, c->size)) {
+		mock_violation(c, "payload 0x%llx size 0x%llx is not RAM",
+			       c->req.addr, c->size);
+		return MOCK_EBADPARM;
+	}
+
+	c->meta = kvmalloc(c->metalen, GFP_KERNEL);
+	c->args = kvcalloc(max(c->n, 1u), sizeof(*c->args), GFP_KERNEL);
+	if (!c->meta || !c->args)
+		return MOCK_ENOMEMORY;
+	mock_ram_copy(c->base, c->meta, c->metalen, false);
+	ra = c->meta;
+	ib = (void *)(ra + c->n);
+	c->pages = (void *)(ib + c->n);
+	fdlist = (void *)(c->pages + c->n);
+	for (i = 0; i < MOCK_MAX_FDLIST; i++)
+		if (fdlist[i]) {
+			mock_violation(c, "fdlist[%u] = 0x%llx, not zeroed", i,
+				       fdlist[i]);
+			break;
+		}
+
+	for (i = 0; i < c->n; i++) {
+		struct mock_arg *a = &c->args[i];
+
+		a->num = ib[i].num;
+		a->pgidx = ib[i].pgidx;
+		if (i >= c->nbufs) {
+			/* A handle: {s32 fd; u32 offset; u32 len}, optional pages. */
+			if (a->num && (a->pgidx >= c->n ||
+				       a->num > c->n - a->pgidx))
+				mock_violation(c, "handle arg %u: num %u pgidx %u (n %u)",
+					       i, a->num, a->pgidx, c->n);
+			continue;
+		}
+		a->pv = ra[i].pv;
+		a->len = ra[i].len;
+		if (!a->len)
+			continue;
+		ret = mock_check_buf(c, i);
+		if (ret)
+			return ret;
+		if (a->len > MOCK_MAX_BUF || total + a->len > MOCK_MAX_PAYLOAD)
+			return MOCK_ENOMEMORY;
+		total += a->len;
+	}
+	mock_check_inline_align(c);
+
+	/* Output buffers keep what the DSP does not overwrite. */
+	for (i = 0; i < c->nbufs; i++) {
+		struct mock_arg *a = &c->args[i];
+
+		if (!a->len)
+			continue;
+		a->buf = kvmalloc(a->len, GFP_KERNEL);
+		if (!a->buf)
+			return MOCK_ENOMEMORY;
+		mock_arg_copy(c, i, false);
+	}
+	return 0;
+}
+
+static void mock_writeback(struct mock_call *c)
+{
+	unsigned int i;
+
+	for (i = c->nin; i < c->nbufs; i++)
+		if (c->args[i].buf)
+			mock_arg_copy(c, i, true);
+}
+
+static void mock_call_free(struct mock_call *c)
+{
+	unsigned int i;
+
+	if (c->args)
+		for (i = 0; i < c->nbufs; i++)
+			kvfree(c->args[i].buf);
+	kvfree(c->args);
+	kvfree(c->meta);
+}
+
+/* Argument @i if it is exactly @len bytes long, else NULL. */
+static void *mock_in(struct mock_call *c, unsigned int i, u64 len)
+{
+	if (i >= c->nbufs || c->args[i].len != len)
+		return NULL;
+	return len ? c->args[i].buf : ZERO_SIZE_PTR;
+}
+
+/* Argument @i if it is at least @len bytes long, else NULL. */
+static void *mock_in_min(struct mock_call *c, unsigned int i, u64 len)
+{
+	if (i >= c->nbufs || c->args[i].len < len || !c->args[i].len)
+		return NULL;
+	return c->args[i].buf;
+}
+
+static struct mock_proc *mock_proc_find(struct mock_dsp_state *d,
+					s32 client_id)
+{
+	struct mock_proc *p;
+
+	list_for_each_entry(p, &d->procs, node)
+		if (p->client_id == client_id)
+			return p;
+	return NULL;
+}
+
+/* Fail every parked listener call of @p (after the lock is dropped). */
+static void mock_proc_unpark(struct mock_call *c, struct mock_proc *p)
+{
+	list_splice_tail_init(&p->parked, &c->release);
+}
+
+static void mock_proc_free(struct mock_channel *chan, struct mock_proc *p)
+{
+	struct mock_dsp_state *d = &chan->dsp;
+	struct mock_handle *h, *th;
+	struct mock_map *m, *tm;
+
+	list_for_each_entry_safe(m, tm, &p->maps, node) {
+		list_del(&m->node);
+		kfree(m);
+		WRITE_ONCE(d->nmaps, d->nmaps - 1);
+	}
+	list_for_each_entry_safe(h, th, &p->handles, node) {
+		list_del(&h->node);
+		kfree(h);
+		WRITE_ONCE(d->nhandles, d->nhandles - 1);
+	}
+	list_del(&p->node);
+	kfree(p);
+	WRITE_ONCE(d->nprocs, d->nprocs - 1);
+}
+
+static s32 mock_proc_new(struct mock_call *c, s32 client_id, u8 pd,
+			 const char *name)
+{
+	struct mock_dsp_state *d = &c->chan->dsp;
+	struct mock_proc *p;
+
+	if (mock_proc_find(d, client_id))
+		return MOCK_EALREADY;
+	p = kzalloc_obj(*p);
+	if (!p)
+		return MOCK_ENOMEMORY;
+	p->client_id = client_id;
+	p->pd = pd;
+	strscpy(p->name, name);
+	INIT_LIST_HEAD(&p->maps);
+	INIT_LIST_HEAD(&p->handles);
+	INIT_LIST_HEAD(&p->parked);
+	list_add_tail(&p->node, &d->procs);
+	WRITE_ONCE(d->nprocs, d->nprocs + 1);
+	return 0;
+}
+
+/* A kernel-built request must have exactly this shape. */
+static bool mock_expect_sc(struct mock_call *c, u32 sc)
+{
+	if ((c->sc & SC_MASK) == sc)
+		return true;
+	mock_violation(c, "expected scalars 0x%08x", sc);
+	return false;
+}
+
+static bool mock_expect_pd(struct mock_call *c, u8 pd1, u8 pd2)
+{
+	u8 pd = c->req.ctx & MOCK_PD_MASK;
+
+	if (pd == pd1 || pd == pd2)
+		return true;
+	mock_violation(c, "PD %u in ctx, expected %u", pd, pd1);
+	return false;
+}
+
+/* Check a list of phy_page entries passed as a buffer (mmap, create). */
+static bool mock_check_page_list(struct mock_call *c, unsigned int i,
+				 u64 *phys, u64 *size)
+{
+	struct mock_phy_page *pg = (void *)c->args[i].buf;
+	unsigned int j, npages = c->args[i].len / sizeof(*pg);
+
+	if (!npages || c->args[i].len % sizeof(*pg)) {
+		mock_violation(c, "arg %u: page list of %llu bytes", i,
+			       c->args[i].len);
+		return false;
+	}
+	for (j = 0; j < npages; j++) {
+		u64 addr = pg[j].addr & MOCK_ADDR_MASK;
+
+		if (!PAGE_ALIGNED(addr) || !PAGE_ALIGNED(pg[j].size) ||
+		    !mock_ram_ok(addr, pg[j].size)) {
+			mock_violation(c, "arg %u: page 0x%llx size 0x%llx is not page-aligned RAM",
+				       i, pg[j].addr, pg[j].size);
+			return false;
+		}
+	}
+	*phys = pg[0].addr & MOCK_ADDR_MASK;
+	*size = pg[0].size;
+	return true;
+}
+
+static struct mock_map *mock_map_new(struct mock_call *c, struct mock_proc *p,
+				     u64 phys, u64 size)
+{
+	struct mock_dsp_state *d = &c->chan->dsp;
+	struct mock_map *m;
+
+	m = kzalloc_obj(*m);
+	if (!m)
+		return NULL;
+	m->vaddr = d->next_vaddr;
+	m->phys = phys;
+	m->size = size;
+	d->next_vaddr += ALIGN(size, SZ_64K) + SZ_64K;
+	list_add_tail(&m->node, &p->maps);
+	WRITE_ONCE(d->nmaps, d->nmaps + 1);
+	return m;
+}
+
+static void mock_map_free(struct mock_call *c, struct mock_map *m)
+{
+	list_del(&m->node);
+	kfree(m);
+	WRITE_ONCE(c->chan->dsp.nmaps, c->chan->dsp.nmaps - 1);
+}
+
+/* Handle 1: the init methods the kernel sends (client_id 0). */
+static s32 mock_init_handle(struct mock_call *c)
+{
+	struct mock_dsp_state *d = &c->chan->dsp;
+	u32 method = SC_METHOD(c->sc);
+	struct mock_proc *p;
+	struct mock_map *m;
+	s32 *client_id;
+	u64 phys, size;
+
+	if (c->req.client_id)
+		mock_violation(c, "init handle call with client_id %d, not 0",
+			       c->req.client_id);
+
+	switch (method) {
+	case 0:		/* attach: in {s32 client_id} */
+	case 1:		/* release: in {s32 client_id} */
+		if (!mock_expect_sc(c, SC(method, 1, 0)))
+			return MOCK_EBADPARM;
+		client_id = mock_in(c, 0, sizeof(*client_id));
+		if (!client_id) {
+			mock_violation(c, "in[0] is %llu bytes, expected 4",
+				       c->args[0].len);
+			return MOCK_EBADPARM;
+		}
+		if (method == 0) {
+			if (!mock_expect_pd(c, MOCK_ROOT_PD, MOCK_SENSORS_PD))
+				return MOCK_EBADPARM;
+			return mock_proc_new(c, *client_id,
+					     c->req.ctx & MOCK_PD_MASK,
+					     "attach");
+		}
+		p = mock_proc_find(d, *client_id);
+		if (!p)
+			return MOCK_ENOSUCH;
+		mock_proc_unpark(c, p);
+		mock_proc_free(c->chan, p);
+		return 0;
+
+	case 4: {	/* mmap: in mmap_in, phy_page[], out {u64 vaddr} */
+		struct mock_mmap_in *in;
+		u64 *out;
+
+		if (!mock_expect_sc(c, SC(4, 2, 1)))
+			return MOCK_EBADPARM;
+		in = mock_in(c, 0, sizeof(*in));
+		out = mock_in(c, 2, sizeof(*out));
+		if (!in || !out) {
+			mock_violation(c, "mmap buffers of %llu/%llu bytes",
+				       c->args[0].len, c->args[2].len);
+			return MOCK_EBADPARM;
+		}
+		if (in->num != c->args[1].len)
+			mock_violation(c, "mmap num %d, page list is %llu bytes",
+				       in->num, c->args[1].len);
+		if (!mock_check_page_list(c, 1, &phys, &size))
+			return MOCK_EBADPARM;
+		p = mock_proc_find(d, in->client_id);
+		if (!p)
+			return MOCK_ENOSUCH;
+		m = mock_map_new(c, p, phys, size);
+		if (!m)
+			return MOCK_ENOMEMORY;
+		m->legacy = true;
+		m->flags = in->flags;
+		m->fd = -1;
+		*out = m->vaddr;
+		return 0;
+	}
+
+	case 5: {	/* munmap: in munmap_in */
+		struct mock_munmap_in *in;
+
+		if (!mock_expect_sc(c, SC(5, 1, 0)))
+			return MOCK_EBADPARM;
+		in = mock_in(c, 0, sizeof(*in));
+		if (!in) {
+			mock_violation(c, "munmap in[0] of %llu bytes",
+				       c->args[0].len);
+			return MOCK_EBADPARM;
+		}
+		p = mock_proc_find(d, in->client_id);
+		if (!p)
+			return MOCK_ENOSUCH;
+		list_for_each_entry(m, &p->maps, node) {
+			if (!m->legacy || m->vaddr != in->vaddr)
+				continue;
+			if (m->size != in->size)
+				return MOCK_EBADPARM;
+			mock_map_free(c, m);
+			return 0;
+		}
+		return MOCK_ENOSUCH;
+	}
+
+	case 6:		/* create */
+	case 7: {	/* create with attributes */
+		struct mock_create_in *in;
+		char *name;
+
+		if ((c->sc & SC_MASK) != SC(method, 4, 0) &&
+		    (method == 6 || (c->sc & SC_MASK) < SC(method, 4, 0) ||
+		     (c->sc & SC_MASK) > SC(method, 6, 0))) {
+			mock_violation(c, "create with scalars other than (%u, 4, 0)",
+				       method);
+			return MOCK_EBADPARM;
+		}
+		in = mock_in(c, 0, sizeof(*in));
+		if (!in) {
+			mock_violation(c, "create in[0] of %llu bytes",
+				       c->args[0].len);
+			return MOCK_EBADPARM;
+		}
+		name = mock_in(c, 1, in->namelen);
+		if (!name || !in->namelen || in->namelen > MOCK_MAX_NAME ||
+		    strnlen(name, in->namelen) != in->namelen - 1) {
+			mock_violation(c, "create name of %llu bytes, namelen %u, no NUL",
+				       c->args[1].len, in->namelen);
+			return MOCK_EBADPARM;
+		}
+		if (c->args[2].len != in->filelen) {
+			mock_violation(c, "create file of %llu bytes, filelen %u",
+				       c->args[2].len, in->filelen);
+			return MOCK_EBADPARM;
+		}
+		if (c->args[3].len != (u64)in->pageslen * sizeof(struct mock_phy_page) ||
+		    !in->pageslen) {
+			mock_violation(c, "create pages of %llu bytes, pageslen %u",
+				       c->args[3].len, in->pageslen);
+			return MOCK_EBADPARM;
+		}
+		if (!mock_check_page_list(c, 3, &phys, &size))
+			return MOCK_EBADPARM;
+		if (method == 6 && in->attrs)
+			mock_violation(c, "create (6) with attrs 0x%x: attrs need method 7",
+				       in->attrs);
+		if (method == 7 && !in->attrs)
+			mock_violation(c, "create with attrs (7) but attrs 0");
+		if (!mock_expect_pd(c, MOCK_USER_PD, MOCK_USER_PD))
+			return MOCK_EBADPARM;
+		return mock_proc_new(c, in->client_id, MOCK_USER_PD, name);
+	}
+
+	case 8: {	/* create static: in {client_id, namelen, pageslen}, name, page */
+		struct mock_create_static_in *in;
+		char *name;
+
+		if (!mock_expect_sc(c, SC(8, 3, 0)))
+			return MOCK_EBADPARM;
+		in = mock_in(c, 0, sizeof(*in));
+		if (!in)
+			return MOCK_EBADPARM;
+		name = mock_in(c, 1, in->namelen);
+		if (!name || !in->namelen || in->namelen > MOCK_MAX_NAME ||
+		    strnlen(name, in->namelen) != in->namelen - 1) {
+			mock_violation(c, "create static name of %llu bytes, namelen %u",
+				       c->args[1].len, in->namelen);
+			return MOCK_EBADPARM;
+		}
+		if (in->pageslen > 1 ||
+		    c->args[2].len != sizeof(struct mock_phy_page))
+			mock_violation(c, "create static pageslen %u, page list %llu bytes",
+				       in->pageslen, c->args[2].len);
+		if (!mock_expect_pd(c, MOCK_USER_PD, MOCK_USER_PD))
+			return MOCK_EBADPARM;
+		return mock_proc_new(c, in->client_id, MOCK_USER_PD, name);
+	}
+
+	case 10: {	/* mem_map: in mem_map_in, phy_page, data; out {u64 vaddr} */
+		struct mock_mem_map_in *in;
+		u64 *out;
+
+		if (!mock_expect_sc(c, SC(10, 3, 1)))
+			return MOCK_EBADPARM;
+		in = mock_in(c, 0, sizeof(*in));
+		out = mock_in(c, 3, sizeof(*out));
+		if (!in || !out) {
+			mock_violation(c, "mem_map buffers of %llu/%llu bytes",
+				       c->args[0].len, c->args[3].len);
+			return MOCK_EBADPARM;
+		}
+		if (in->num != c->args[1].len || in->data_len < 0 ||
+		    in->data_len != c->args[2].len)
+			mock_violation(c, "mem_map num %d data_len %d, buffers of %llu/%llu bytes",
+				       in->num, in->data_len, c->args[1].len,
+				       c->args[2].len);
+		if (!mock_check_page_list(c, 1, &phys, &size))
+			return MOCK_EBADPARM;
+		p = mock_proc_find(d, in->client_id);
+		if (!p)
+			return MOCK_ENOSUCH;
+		m = mock_map_new(c, p, phys, size);
+		if (!m)
+			return MOCK_ENOMEMORY;
+		m->fd = in->fd;
+		m->flags = in->flags;
+		*out = m->vaddr;
+		return 0;
+	}
+
+	case 11: {	/* mem_unmap: in mem_unmap_in */
+		struct mock_mem_unmap_in *in;
+
+		if (!mock_expect_sc(c, SC(11, 1, 0)))
+			return MOCK_EBADPARM;
+		in = mock_in(c, 0, sizeof(*in));
+		if (!in) {
+			mock_violation(c, "mem_unmap in[0] of %llu bytes",
+				       c->args[0].len);
+			return MOCK_EBADPARM;
+		}
+		p = mock_proc_find(d, in->client_id);
+		if (!p)
+			return MOCK_ENOSUCH;
+		list_for_each_entry(m, &p->maps, node) {
+			if (m->legacy || m->vaddr != in->vaddrin ||
+			    m->fd != in->fd)
+				continue;
+			if (m->size != in->len)
+				return MOCK_EBADPARM;
+			mock_map_free(c, m);
+			return 0;
+		}
+		return MOCK_ENOSUCH;
+	}
+	}
+	return MOCK_EUNSUPPORTED;
+}
+
+/*
+ * Capability table answered by handle 2 method 0: attribute id -> value.
+ * Ids follow the library's remote_dsp_attributes.
+ */
+static u32 mock_capability(unsigned int id)
+{
+	switch (id) {
+	case 0:		/* DOMAIN_SUPPORT (filled by the kernel) */
+		return 1;
+	case 1:		/* UNSIGNED_PD_SUPPORT */
+		return 1;
+	case 2:		/* HVX_SUPPORT_64B */
+		return 0;
+	case 3:		/* HVX_SUPPORT_128B */
+		return 4;
+	case 4:		/* VTCM_PAGE */
+		return SZ_256K;
+	case 5:		/* VTCM_COUNT */
+		return 1;
+	case 6:		/* ARCH_VER */
+		return 0x73;
+	case 255:
+		return MOCK_CAP_MAGIC;
+	}
+	return 0;
+}
+
+/* Handle 2: in {u32 n}, out u32[n] = attributes 1..n. */
+static s32 mock_util_handle(struct mock_call *c)
+{
+	u32 *n, *out;
+	unsigned int i;
+
+	if (SC_METHOD(c->sc) != 0)
+		return MOCK_EUNSUPPORTED;
+	if (!mock_expect_sc(c, SC(0, 1, 1)))
+		return MOCK_EBADPARM;
+	n = mock_in(c, 0, sizeof(*n));
+	if (!n || !*n || *n > 255 || c->args[1].len != *n * sizeof(u32)) {
+		mock_violation(c, "capability query: n %u, out %llu bytes",
+			       n ? *n : 0, c->args[1].len);
+		return MOCK_EBADPARM;
+	}
+	out = (u32 *)c->args[1].buf;
+	for (i = 0; i < *n; i++)
+		out[i] = mock_capability(i + 1);
+	return 0;
+}
+
+static struct mock_proc *mock_user_proc(struct mock_call *c)
+{
+	return mock_proc_find(&c->chan->dsp, c->req.client_id);
+}
+
+/* Write a NUL-terminated message into the dlerror output buffer @i. */
+static void mock_dlerror(struct mock_call *c, unsigned int i, const char *fmt,
+			 const char *arg)
+{
+	if (c->args[i].len)
+		snprintf(c->args[i].buf, c->args[i].len, fmt, arg);
+}
+
+static bool mock_uri_is(const char *name, const char *uri)
+{
+	size_t len = strlen(uri);
+
+	return !strncmp(name, uri, len) && (!name[len] || name[len] == '&');
+}
+
+/*
+ * remotectl open (handle 0 method 0, handle 8 method 2), scalars (m, 2, 2):
+ * in {u32 namelen; u32 errlen}, name[namelen]; out {u32 handle; s32 err},
+ * dlerror[errlen].
+ */
+static s32 mock_remotectl_open(struct mock_call *c, struct mock_proc *p)
+{
+	struct mock_dsp_state *d = &c->chan->dsp;
+	struct mock_handle *h, *it;
+	u32 *in, *out;
+	char *name;
+	unsigned int n = 0;
+	s32 err = 0;
+
+	in = mock_in(c, 0, 2 * sizeof(u32));
+	out = mock_in_min(c, 2, 2 * sizeof(u32));
+	if (!in || !out || c->args[3].len != in[1])
+		return MOCK_EBADPARM;
+	name = mock_in(c, 1, in[0]);
+	if (!name || !in[0] || strnlen(name, in[0]) != in[0] - 1) {
+		mock_dlerror(c, 3, "mock: bad module name", NULL);
+		err = MOCK_EBADPARM;
+		goto out;
+	}
+	h = kzalloc_obj(*h);
+	if (!h) {
+		err = MOCK_ENOMEMORY;
+		goto out;
+	}
+	if (mock_uri_is(name, MOCK_TEST_SKEL_URI)) {
+		h->skel = MOCK_SKEL_TEST;
+	} else if (mock_uri_is(name, MOCK_CALC_URI)) {
+		h->skel = MOCK_SKEL_CALC;
+	} else {
+		kfree(h);
+		mock_dlerror(c, 3, "mock: %s: cannot open shared object file",
+			     name);
+		err = MOCK_ENOSUCH;
+		goto out;
+	}
+	list_for_each_entry(it, &p->handles, node)
+		n++;
+	if (n >= MOCK_MAX_HANDLES) {
+		kfree(h);
+		err = MOCK_ENOMEMORY;
+		goto out;
+	}
+	h->handle = d->next_handle++;
+	list_add_tail(&h->node, &p->handles);
+	WRITE_ONCE(d->nhandles, d->nhandles + 1);
+	out[0] = h->handle;
+	mock_dlerror(c, 3, "", NULL);
+out:
+	out[1] = err;
+	return err;
+}
+
+/*
+ * remotectl close (handle 0 method 1, handle 8 method 3), scalars (m, 1, 2):
+ * in {u32 handle; u32 errlen}; out {s32 err}, dlerror[errlen].
+ */
+static s32 mock_remotectl_close(struct mock_call *c, struct mock_proc *p)
+{
+	struct mock_handle *h;
+	u32 *in;
+	s32 *out;
+
+	in = mock_in(c, 0, 2 * sizeof(u32));
+	out = mock_in_min(c, 1, sizeof(*out));
+	if (!in || !out || c->args[2].len != in[1])
+		return MOCK_EBADPARM;
+	list_for_each_entry(h, &p->handles, node) {
+		if (h->handle != in[0])
+			continue;
+		list_del(&h->node);
+		kfree(h);
+		WRITE_ONCE(c->chan->dsp.nhandles, c->chan->dsp.nhandles - 1);
+		*out = 0;
+		mock_dlerror(c, 2, "", NULL);
+		return 0;
+	}
+	*out = MOCK_EINVHANDLE;
+	mock_dlerror(c, 2, "mock: no such handle", NULL);
+	return MOCK_EINVHANDLE;
+}
+
+/* The test skel, methods 0-5; see mock-dsp.rst. */
+static s32 mock_test_skel(struct mock_call *c)
+{
+	u32 sc = c->sc & SC_MASK, method = SC_METHOD(sc);
+	static const u32 scs[] = {
+		SC(0, 1, 1), SC(1, 1, 1), SC(2, 1, 1),
+		SC(3, 1, 1), SC(4, 1, 0), SC(5, 1, 0),
+	};
+	struct mock_arg *in = &c->args[0], *out = &c->args[1];
+	u64 i;
+
+	if (method >= ARRAY_SIZE(scs))
+		return MOCK_EUNSUPPORTED;
+	if (sc != scs[method])
+		return MOCK_EBADPARM;
+
+	switch (method) {
+	case 0:		/* echo */
+		if (in->len && out->len)
+			memcpy(out->buf, in->buf, min(in->len, out->len));
+		return 0;
+	case 1: {	/* sum: in u32[], out u64 */
+		u64 sum = 0;
+
+		if (in->len % sizeof(u32) || out->len != sizeof(u64))
+			return MOCK_EBADPARM;
+		for (i = 0; i < in->len / sizeof(u32); i++)
+			sum += ((u32 *)in->buf)[i];
+		memcpy(out->buf, &sum, sizeof(sum));
+		return 0;
+	}
+	case 2: {	/* checksum: zlib crc32() of in, out u32 */
+		u32 crc;
+
+		if (out->len != sizeof(u32))
+			return MOCK_EBADPARM;
+		crc = crc32_le(~0u, in->buf, in->len) ^ ~0u;
+		memcpy(out->buf, &crc, sizeof(crc));
+		return 0;
+	}
+	case 3: {	/* fill: in {u32 byte}, out filled */
+		u32 byte;
+
+		if (in->len != sizeof(u32))
+			return MOCK_EBADPARM;
+		memcpy(&byte, in->buf, sizeof(byte));
+		if (out->len)
+			memset(out->buf, byte & 0xff, out->len);
+		return 0;
+	}
+	case 4: {	/* sleep: in {u32 ms} */
+		u32 ms;
+
+		if (in->len != sizeof(u32))
+			return MOCK_EBADPARM;
+		memcpy(&ms, in->buf, sizeof(ms));
+		c->defer_ms = min(ms, MOCK_MAX_SLEEP_MS);
+		return 0;
+	}
+	case 5: {	/* fail: in {s32 code}, retval = code */
+		s32 code;
+
+		if (in->len != sizeof(s32))
+			return MOCK_EBADPARM;
+		memcpy(&code, in->buf, sizeof(code));
+		return code;
+	}
+	}
+	return MOCK_EUNSUPPORTED;
+}
+
+/* Hexagon SDK calculator: sum (2) and max (3) of in {u32 n}, s32[n]. */
+static s32 mock_calc_skel(struct mock_call *c)
+{
+	u32 sc = c->sc & SC_MASK, method = SC_METHOD(sc);
+	struct mock_arg *out = &c->args[2];
+	s64 sum = 0;
+	s32 max = S32_MIN, *v;
+	u32 *n, i;
+
+	if (method != 2 && method != 3)
+		return MOCK_EUNSUPPORTED;
+	if (sc != SC(method, 2, 1))
+		return MOCK_EBADPARM;
+	n = mock_in(c, 0, sizeof(*n));
+	if (!n || c->args[1].len < (u64)*n * sizeof(s32))
+		return MOCK_EBADPARM;
+	v = (s32 *)c->args[1].buf;
+	for (i = 0; i < *n; i++) {
+		sum += v[i];
+		max = max(max, v[i]);
+	}
+	if (method == 2) {
+		if (out->len != sizeof(sum))
+			return MOCK_EBADPARM;
+		memcpy(out->buf, &sum, sizeof(sum));
+	} else {
+		if (out->len != sizeof(max) || !*n)
+			return MOCK_EBADPARM;
+		memcpy(out->buf, &max, sizeof(max));
+	}
+	return 0;
+}
+
+static s32 mock_dispatch(struct mock_call *c)
+{
+	u32 handle = c->req.handle, method = SC_METHOD(c->sc);
+	u32 sc = c->sc & SC_MASK;
+	struct mock_handle *h;
+	struct mock_proc *p;
+
+	if (handle == MOCK_H_INIT)
+		return mock_init_handle(c);
+	if (handle == MOCK_H_UTIL)
+		return mock_util_handle(c);
+
+	if (handle != MOCK_H_REMOTECTL && handle != MOCK_H_PROCESS &&
+	    handle != MOCK_H_LISTENER && handle != MOCK_H_REMOTECTL1 &&
+	    handle <= MOCK_H_MAX_STATIC)
+		return MOCK_EUNSUPPORTED;
+
+	/* Everything else runs in the caller's process on the DSP. */
+	p = mock_user_proc(c);
+	if (!p)
+		return MOCK_ENOSUCH;
+
+	switch (handle) {
+	case MOCK_H_REMOTECTL:
+	case MOCK_H_REMOTECTL1: {
+		u32 open = handle == MOCK_H_REMOTECTL ? 0 : 2;
+
+		if (method == open && sc == SC(open, 2, 2))
+			return mock_remotectl_open(c, p);
+		if (method == open + 1 && sc == SC(open + 1, 1, 2))
+			return mock_remotectl_close(c, p);
+		return method == open || method == open + 1 ?
+		       MOCK_EBADPARM : MOCK_EUNSUPPORTED;
+	}
+	case MOCK_H_LISTENER:
+		if (sc == SC(5, 0, 0))		/* init2 */
+			return 0;
+		if (sc == SC(6, 2, 2)) {	/* next2: wait for exit */
+			if (p->exiting)
+				return MOCK_EBADSTATE;
+			list_add_tail(&c->msg->node, &p->parked);
+			c->parked = true;
+			return 0;
+		}
+		return MOCK_EUNSUPPORTED;
+	case MOCK_H_PROCESS:
+		if (sc == SC(2, 0, 0)) {	/* exit */
+			p->exiting = true;
+			mock_proc_unpark(c, p);
+			return 0;
+		}
+		if (sc == SC(3, 0, 0))		/* thread_exit */
+			return 0;
+		return MOCK_EUNSUPPORTED;
+	}
+
+	list_for_each_entry(h, &p->handles, node) {
+		if (h->handle != handle)
+			continue;
+		if (SC_INHANDLES(sc) || SC_OUTHANDLES(sc))
+			return MOCK_EBADPARM;
+		if (h->skel == MOCK_SKEL_TEST)
+			return mock_test_skel(c);
+		return mock_calc_skel(c);
+	}
+	return MOCK_EINVHANDLE;
+}
+
+void mock_rpc_handle(struct mock_channel *chan, struct mock_msg *msg)
+{
+	struct mock_call c = { .chan = chan, .msg = msg };
+	struct mock_msg *m, *tmp;
+	s32 ret;
+
+	INIT_LIST_HEAD(&c.release);
+	memcpy(&c.req, msg->data, sizeof(c.req));
+
+	mutex_lock(&chan->dsp.lock);
+	ret = mock_decode(&c);
+	if (!ret) {
+		ret = mock_dispatch(&c);
+		if (!c.parked)
+			mock_writeback(&c);
+	}
+	mutex_unlock(&chan->dsp.lock);
+	mock_call_free(&c);
+
+	list_for_each_entry_safe(m, tmp, &c.release, node) {
+		list_del(&m->node);
+		mock_respond(chan, m, MOCK_EBADSTATE);
+	}
+	if (c.parked)
+		return;
+	if (c.defer_ms)
+		mock_respond_later(chan, msg, ret, c.defer_ms);
+	else
+		mock_respond(chan, msg, ret);
+}
+
+/* The DSP restarted: forget every process; drop parked calls. */
+void mock_rpc_reset(struct mock_channel *chan)
+{
+	struct mock_dsp_state *d = &chan->dsp;
+	struct mock_proc *p, *tp;
+	struct mock_msg *m, *tm;
+
+	mutex_lock(&d->lock);
+	list_for_each_entry_safe(p, tp, &d->procs, node) {
+		list_for_each_entry_safe(m, tm, &p->parked, node) {
+			list_del(&m->node);
+			mock_msg_done(chan, m, false);
+		}
+		mock_proc_free(chan, p);
+	}
+	d->next_vaddr = MOCK_VADDR_BASE;
+	d->next_handle = MOCK_HANDLE_BASE;
+	mutex_unlock(&d->lock);
+}
+
+void mock_rpc_init(struct mock_channel *chan)
+{
+	struct mock_dsp_state *d = &chan->dsp;
+
+	mutex_init(&d->lock);
+	INIT_LIST_HEAD(&d->procs);
+	d->next_vaddr = MOCK_VADDR_BASE;
+	d->next_handle = MOCK_HANDLE_BASE;
+}

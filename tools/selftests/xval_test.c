@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Cross-validation of the two FastRPC drivers against the mock DSP: the same
+ * user-space scenarios, run through fastrpc.ko or qda.ko (see xval.h), must
+ * give the same results, and the mock DSP must see no protocol violation.
+ *
+ * usage: xval_test fastrpc|qda [harness options]
+ *	(or XVAL_DRIVER=fastrpc|qda xval_test [harness options])
+ *
+ * For "fastrpc" the test replaces qda.ko by fastrpc.ko before the first case
+ * and puts qda.ko back at the end.  The scenarios talk to the mock's test
+ * skel and calculator (Documentation/accel/qda/mock-dsp.rst).
+ */
+#include <time.h>
+
+#include "xval.h"
+#include "kselftest_harness.h"
+
+#define TEST_SKEL_URI \
+	"file:///libqda_test_skel.so?qda_test_skel_handle_invoke&_modver=1.0"
+#define CALC_URI \
+	"file:///libcalculator_skel.so?calculator_skel_handle_invoke&_modver=1.0&_idlver=1.2.3&_dom=cdsp"
+
+/* The mock's DSP error codes (DSP_AEE_EOFFSET + AEE code). */
+#define AEE(code)	((int)(0x80000400u + (code)))
+#define AEE_EBADPARM	AEE(0x0e)
+#define AEE_ENOSUCH	AEE(0x27)
+#define AEE_EINVHANDLE	AEE(0x2c)
+#define MOCK_CAP_MAGIC	0x4d4f434bu
+
+enum { SKEL_ECHO, SKEL_SUM, SKEL_CHECKSUM, SKEL_FILL, SKEL_SLEEP, SKEL_FAIL };
+
+static const struct xval_backend *B;
+
+/* remotectl open of @uri; returns the DSP's status, handle in *@h. */
+static int skel_open(int fd, const char *uri, uint32_t *h, char *dlerr,
+		     size_t dlerrlen)
+{
+	uint32_t in[2] = { strlen(uri) + 1, dlerrlen };
+	uint32_t out[2] = { 0, 0 };
+	struct xval_arg a[4] = {
+		{ in, sizeof(in), NULL }, { (void *)uri, in[0], NULL },
+		{ out, sizeof(out), NULL }, { dlerr, dlerrlen, NULL },
+	};
+	int r;
+
+	r = B->invoke(fd, 0, XVAL_SC(0, 2, 2), a, 4);
+	*h = out[0];
+	if (!r && out[1])
+		r = out[1];
+	return r;
+}
+
+static int skel_close(int fd, uint32_t h)
+{
+	char dlerr[64];
+	uint32_t in[2] = { h, sizeof(dlerr) };
+	int32_t err = 0;
+	struct xval_arg a[3] = {
+		{ in, sizeof(in), NULL }, { &err, sizeof(err), NULL },
+		{ dlerr, sizeof(dlerr), NULL },
+	};
+	int r;
+
+	r = B->invoke(fd, 0, XVAL_SC(1, 1, 2), a, 3);
+	return r ? r : err;
+}
+
+/* Calls method @m of the skel with one input and an optional output. */
+static int skel_call(int fd, uint32_t h, int m, void *in, size_t inlen,
+		     const struct xval_buf *inbuf, void *out, size_t outlen,
+		     const struct xval_buf *outbuf)
+{
+	struct xval_arg a[2] = {
+		{ in, inlen, inbuf }, { out, outlen, outbuf },
+	};
+
+	return B->invoke(fd, h, XVAL_SC(m, 1, out ? 1 : 0), a, out ? 2 : 1);
+}
+
+/* zlib crc32(), bitwise. */
+static uint32_t crc32_ref(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t crc = ~0u;
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
+	}
+	return ~crc;
+}
+
+FIXTURE(xval) {
+	int fd;
+	uint32_t h;
+	long long violations;
+	long long procs;
+};
+
+FIXTURE_SETUP(xval)
+{
+	char dlerr[128] = "";
+
+	self->fd = -1;
+	self->violations = mock_counter("cdsp", "violations");
+	self->procs = mock_counter("cdsp", "processes");
+	ASSERT_LE(0, self->violations) TH_LOG("cannot read %s", MOCK_STATUS);
+	self->fd = B->open();
+	ASSERT_LE(0, self->fd) TH_LOG("%s: open: %s", B->name, strerror(-self->fd));
+	ASSERT_EQ(0, B->create(self->fd, 0));
+	ASSERT_EQ(0, skel_open(self->fd, TEST_SKEL_URI, &self->h, dlerr,
+			       sizeof(dlerr))) TH_LOG("dlerror: %s", dlerr);
+	ASSERT_LT(0x200u, self->h);
+}
+
+FIXTURE_TEARDOWN(xval)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	EXPECT_EQ(self->violations, mock_counter("cdsp", "violations"));
+	EXPECT_EQ(self->procs, mock_counter("cdsp", "processes"));
+}
+
+TEST(attach_once)
+{
+	long long v = mock_counter("cdsp", "violations");
+	long long p = mock_counter("cdsp", "processes");
+	int fd = B->open();
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, B->attach(fd));
+	EXPECT_EQ(p + 1, mock_counter("cdsp", "processes"));
+	/* The DSP refuses a second attach of the same session. */
+	EXPECT_NE(0, B->attach(fd));
+	close(fd);
+	EXPECT_EQ(p, mock_counter("cdsp", "processes"));
+	EXPECT_EQ(v, mock_counter("cdsp", "violations"));
+}
+
+TEST(create_without_shell)
+{
+	long long v = mock_counter("cdsp", "violations");
+	long long p = mock_counter("cdsp", "processes");
+	int fd = B->open();
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, B->create(fd, 0));
+	EXPECT_EQ(p + 1, mock_counter("cdsp", "processes"));
+	/*
+	 * fastrpc.c leaks the first init memory when a second INIT_CREATE
+	 * fails (it overwrites fl->init_mem), so only qda is asked twice.
+	 */
+	if (strcmp(B->name, "fastrpc"))
+		EXPECT_NE(0, B->create(fd, 0));
+	close(fd);
+	EXPECT_EQ(p, mock_counter("cdsp", "processes"));
+	/* Unsigned PD: create with attributes (method 7). */
+	fd = B->open();
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, B->create(fd, FASTRPC_MODE_UNSIGNED_MODULE));
+	close(fd);
+	EXPECT_EQ(p, mock_counter("cdsp", "processes"));
+	EXPECT_EQ(v, mock_counter("cdsp", "violations"));
+}
+
+TEST(invoke_without_process)
+{
+	long long v = mock_counter("cdsp", "violations");
+	char dlerr[64];
+	uint32_t h = 0;
+	int fd = B->open();
+	int r;
+
+	ASSERT_LE(0, fd);
+	/*
+	 * fastrpc.ko forwards the call and the DSP answers AEE_ENOSUCH; a
+	 * driver may also refuse it before sending (qda: -ENOTCONN).
+	 */
+	r = skel_open(fd, TEST_SKEL_URI, &h, dlerr, sizeof(dlerr));
+	EXPECT_TRUE(r == AEE_ENOSUCH || r == -ENOTCONN) TH_LOG("got %d", r);
+	close(fd);
+	EXPECT_EQ(v, mock_counter("cdsp", "violations"));
+}
+
+TEST_F(xval, skel_open_close)
+{
+	char dlerr[128] = "x";
+	uint32_t h2 = 0, h3 = 0;
+
+	EXPECT_EQ(0, skel_open(self->fd, TEST_SKEL_URI "&_dom=cdsp", &h2,
+			       dlerr, sizeof(dlerr)));
+	EXPECT_LT(0x200u, h2);
+	EXPECT_NE(self->h, h2);
+	EXPECT_STREQ("", dlerr);
+	EXPECT_EQ(0, skel_close(self->fd, h2));
+	EXPECT_NE(0, skel_close(self->fd, h2));
+	EXPECT_NE(0, skel_open(self->fd, "file:///libnope_skel.so?x", &h3,
+			       dlerr, sizeof(dlerr)));
+	EXPECT_NE(0, dlerr[0]);
+	/* Calls to a closed handle fail. */
+	EXPECT_EQ(AEE_EINVHANDLE, skel_call(self->fd, h2, SKEL_FAIL, &(int){0},
+					    4, NULL, NULL, 0, NULL));
+	EXPECT_EQ(0, skel_close(self->fd, self->h));
+}
+
+TEST_F(xval, echo_inline)
+{
+	char in[300], out[300];
+	int i;
+
+	for (i = 0; i < (int)sizeof(in); i++)
+		in[i] = i * 7;
+	memset(out, 0, sizeof(out));
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_ECHO, in, sizeof(in),
+			       NULL, out, sizeof(out), NULL));
+	EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
+	/* Shorter output: only its length is copied. */
+	memset(out, 0x55, sizeof(out));
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_ECHO, in, sizeof(in),
+			       NULL, out, 100, NULL));
+	EXPECT_EQ(0, memcmp(in, out, 100));
+	EXPECT_EQ(0x55, (unsigned char)out[100]);
+}
+
+/* Helpers for CPU access to buffers (see xval.h). */
+#define BUF_WRITE(b, off, src, len) \
+	ASSERT_EQ(0, B->buf_write(self->fd, self->h, b, off, src, len))
+#define BUF_READ(b, off, dst, len) \
+	ASSERT_EQ(0, B->buf_read(self->fd, self->h, b, off, dst, len))
+
+TEST_F(xval, echo_buffers)
+{
+	static char pat[3 * 4096], got[4 * 4096], zero[4 * 4096];
+	size_t size = 4 * 4096, len = 3 * 4096 - 300, i;
+	struct xval_buf bi, bo;
+	char hello[8] = "";
+
+	ASSERT_EQ(0, B->buf_alloc(self->fd, size, &bi));
+	ASSERT_EQ(0, B->buf_alloc(self->fd, size, &bo));
+	for (i = 0; i < len; i++)
+		pat[i] = i * 13 + 1;
+	/* Both at an offset inside their buffer, spanning pages. */
+	BUF_WRITE(&bi, 4096 + 100, pat, len);
+	BUF_WRITE(&bo, 0, zero, size);
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_ECHO,
+			       (char *)bi.ptr + 4096 + 100, len, &bi,
+			       (char *)bo.ptr + 200, len, &bo));
+	BUF_READ(&bo, 0, got, size);
+	EXPECT_EQ(0, memcmp(pat, got + 200, len));
+	EXPECT_EQ(0, memcmp(zero, got, 200));
+	EXPECT_EQ(0, memcmp(zero, got + 200 + len, size - 200 - len));
+	/* Mixed: inline input, buffer output, and back. */
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_ECHO, "hello", 6, NULL,
+			       bo.ptr, 6, &bo));
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_ECHO, bo.ptr, 6, &bo,
+			       hello, 6, NULL));
+	EXPECT_STREQ("hello", hello);
+	B->buf_free(self->fd, &bi);
+	B->buf_free(self->fd, &bo);
+}
+
+TEST_F(xval, sum)
+{
+	uint32_t v[1000];
+	uint64_t sum = 0;
+	struct xval_buf b;
+	int i;
+
+	for (i = 0; i < 1000; i++)
+		v[i] = i;
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_SUM, v, sizeof(v), NULL,
+			       &sum, sizeof(sum), NULL));
+	EXPECT_EQ(499500ull, sum);
+
+	ASSERT_EQ(0, B->buf_alloc(self->fd, 8192, &b));
+	BUF_WRITE(&b, 0, v, sizeof(v));
+	sum = 0;
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_SUM, b.ptr, sizeof(v),
+			       &b, &sum, sizeof(sum), NULL));
+	EXPECT_EQ(499500ull, sum);
+	/* Output in the buffer too, after the input. */
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_SUM, b.ptr, sizeof(v),
+			       &b, (char *)b.ptr + 4096, 8, &b));
+	sum = 0;
+	BUF_READ(&b, 4096, &sum, sizeof(sum));
+	EXPECT_EQ(499500ull, sum);
+	B->buf_free(self->fd, &b);
+}
+
+TEST_F(xval, checksum)
+{
+	static const char digits[] = "123456789";
+	static uint8_t data[65536];
+	uint32_t crc = 0;
+	struct xval_buf b;
+	size_t i;
+
+	EXPECT_EQ(0xcbf43926, crc32_ref(digits, 9));
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_CHECKSUM,
+			       (void *)digits, 9, NULL, &crc, 4, NULL));
+	EXPECT_EQ(0xcbf43926, crc);
+
+	ASSERT_EQ(0, B->buf_alloc(self->fd, sizeof(data), &b));
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = i * 31 + (i >> 8);
+	BUF_WRITE(&b, 0, data, sizeof(data));
+	crc = 0;
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_CHECKSUM, b.ptr,
+			       sizeof(data), &b, &crc, 4, NULL));
+	EXPECT_EQ(crc32_ref(data, sizeof(data)), crc);
+	B->buf_free(self->fd, &b);
+}
+
+TEST_F(xval, fill)
+{
+	static uint8_t got[3 * 4096], zero[3 * 4096];
+	unsigned char out[1000];
+	uint32_t byte = 0xa7;
+	struct xval_buf b;
+	size_t i;
+	int bad = 0;
+
+	memset(out, 0, sizeof(out));
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_FILL, &byte, 4, NULL,
+			       out, sizeof(out), NULL));
+	for (i = 0; i < sizeof(out); i++)
+		bad += out[i] != 0xa7;
+	EXPECT_EQ(0, bad);
+
+	ASSERT_EQ(0, B->buf_alloc(self->fd, sizeof(got), &b));
+	BUF_WRITE(&b, 0, zero, sizeof(zero));
+	byte = 0x3c;
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_FILL, &byte, 4, NULL,
+			       (char *)b.ptr + 10, 2 * 4096, &b));
+	BUF_READ(&b, 0, got, sizeof(got));
+	for (i = 0, bad = 0; i < sizeof(got); i++)
+		bad += got[i] != (i >= 10 && i < 10 + 2 * 4096 ? 0x3c : 0);
+	EXPECT_EQ(0, bad);
+	B->buf_free(self->fd, &b);
+}
+
+TEST_F(xval, fail_codes)
+{
+	int32_t code = -22;
+
+	/* A negative errno from the DSP reads as errno. */
+	EXPECT_EQ(-EINVAL, skel_call(self->fd, self->h, SKEL_FAIL, &code, 4,
+				     NULL, NULL, 0, NULL));
+	/* AEE codes come back unchanged as the ioctl's result. */
+	code = AEE_EBADPARM;
+	EXPECT_EQ(AEE_EBADPARM, skel_call(self->fd, self->h, SKEL_FAIL, &code,
+					  4, NULL, NULL, 0, NULL));
+	code = 0;
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_FAIL, &code, 4, NULL,
+			       NULL, 0, NULL));
+	/* Wrong scalars for a method. */
+	EXPECT_EQ(AEE_EBADPARM, B->invoke(self->fd, self->h, XVAL_SC(0, 0, 0),
+					  NULL, 0));
+}
+
+TEST_F(xval, sleep)
+{
+	struct timespec t0, t1;
+	uint32_t ms = 200;
+	long el;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_EQ(0, skel_call(self->fd, self->h, SKEL_SLEEP, &ms, 4, NULL,
+			       NULL, 0, NULL));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	el = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	EXPECT_LE(ms, el);
+}
+
+TEST_F(xval, calculator)
+{
+	char dlerr[64];
+	uint32_t h = 0, n = 1000;
+	int32_t v[1000], max = 0;
+	int64_t sum = 0;
+	struct xval_arg a[3] = {
+		{ &n, 4, NULL }, { v, sizeof(v), NULL },
+		{ &sum, sizeof(sum), NULL },
+	};
+	int i;
+
+	for (i = 0; i < 1000; i++)
+		v[i] = i;
+	ASSERT_EQ(0, skel_open(self->fd, CALC_URI, &h, dlerr, sizeof(dlerr)));
+	EXPECT_EQ(0, B->invoke(self->fd, h, 0x02020100, a, 3));
+	EXPECT_EQ(499500, sum);
+	a[2].ptr = &max;
+	a[2].len = sizeof(max);
+	EXPECT_EQ(0, B->invoke(self->fd, h, 0x03020100, a, 3));
+	EXPECT_EQ(999, max);
+	EXPECT_EQ(0, skel_close(self->fd, h));
+}
+
+TEST_F(xval, map_unmap)
+{
+	long long maps = mock_counter("cdsp", "mappings");
+	struct xval_buf b;
+	uint64_t va = 0, va2 = 0;
+
+	ASSERT_EQ(0, B->buf_alloc(self->fd, 65536, &b));
+	EXPECT_EQ(0, B->mmap(self->fd, &b, 65536, &va));
+	EXPECT_NE(0ull, va);
+	EXPECT_EQ(maps + 1, mock_counter("cdsp", "mappings"));
+	EXPECT_EQ(0, B->munmap(self->fd, &b, va, 65536));
+	EXPECT_EQ(maps, mock_counter("cdsp", "mappings"));
+	/* Unknown address: the driver or the DSP refuses. */
+	EXPECT_NE(0, B->munmap(self->fd, &b, va, 65536));
+
+	EXPECT_EQ(0, B->mem_map(self->fd, &b, &va2));
+	EXPECT_NE(0ull, va2);
+	EXPECT_EQ(maps + 1, mock_counter("cdsp", "mappings"));
+	EXPECT_EQ(0, B->mem_unmap(self->fd, &b, va2));
+	EXPECT_EQ(maps, mock_counter("cdsp", "mappings"));
+	EXPECT_NE(0, B->mem_unmap(self->fd, &b, va2));
+	B->buf_free(self->fd, &b);
+}
+
+TEST_F(xval, capability)
+{
+	uint32_t val = 0;
+	int r;
+
+	r = B->dsp_info(self->fd, 255, &val);
+	if (r == -EOPNOTSUPP)
+		SKIP(return, "%s: no capability ioctl", B->name);
+	EXPECT_EQ(0, r);
+	EXPECT_EQ(MOCK_CAP_MAGIC, val);
+	EXPECT_EQ(0, B->dsp_info(self->fd, 1, &val));
+	EXPECT_EQ(1u, val);
+	EXPECT_EQ(0, B->dsp_info(self->fd, 6, &val));
+	EXPECT_EQ(0x73u, val);
+}
+
+TEST(zz_no_violations_overall)
+{
+	EXPECT_EQ(0, mock_counter("cdsp", "violations"));
+}
+
+/* Puts the driver under test in place; 0 on success. */
+static int xval_use(const char *drv)
+{
+	if (!strcmp(drv, "qda"))
+		return qda_module_loaded("qda") ? 0 : qda_insmod("qda");
+	if (qda_module_loaded("qda") && qda_rmmod("qda"))
+		return -1;
+	return qda_module_loaded("fastrpc") ? 0 : qda_insmod("fastrpc");
+}
+
+static pid_t xval_main_pid;
+
+/* test_harness_run() exits; put qda.ko back from the main process only. */
+static void xval_restore(void)
+{
+	if (getpid() != xval_main_pid)
+		return;
+	qda_rmmod("fastrpc");
+	xval_use("qda");
+}
+
+int main(int argc, char **argv)
+{
+	const char *drv = getenv("XVAL_DRIVER");
+
+	if (argc > 1 && argv[1][0] != '-') {
+		drv = argv[1];
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	if (!drv)
+		drv = "fastrpc";
+	if (!strcmp(drv, "fastrpc")) {
+		B = &xval_fastrpc;
+	} else if (!strcmp(drv, "qda")) {
+		B = &xval_qda;
+	} else {
+		fprintf(stderr, "usage: xval_test fastrpc|qda [harness options]\n");
+		return 2;
+	}
+	if (xval_use(drv)) {
+		printf("Bail out! cannot load %s\n", drv);
+		xval_use("qda");
+		return 1;
+	}
+	if (!strcmp(B->name, "fastrpc")) {
+		xval_main_pid = getpid();
+		atexit(xval_restore);
+	}
+	return test_harness_run(argc, argv);
+}
