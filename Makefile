@@ -68,7 +68,7 @@ GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-format-truncation -I$(BUI
 	-I$(BUILD)/hdr-$(ARCH)/include/drm \
 	-I$(CURDIR)/uapi -I$(CURDIR)/uapi/drm -I$(QDA_KSRC)/tools/testing/selftests
 GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda-demo $(GUEST)/qda_test \
-	$(GUEST)/fastrpc_test $(GUEST)/qda_gem_test $(GUEST)/qda_rpc_test \
+	$(GUEST)/fastrpc_test $(GUEST)/qda_gem_test $(GUEST)/qda_rpc_test $(GUEST)/xval_test \
 	$(GUEST)/qda-bench
 
 guest: $(BUILD)/hdr-$(ARCH)/.done $(GUEST_BINS)
@@ -85,7 +85,7 @@ $(GUEST)/qda-bench: tools/bench/qda-bench.c uapi/drm/qda_accel.h $(BUILD)/hdr-$(
 	@mkdir -p $(GUEST)
 	$(CC) $(GUEST_CFLAGS) -o $@ $<
 
-$(GUEST)/%: tools/selftests/%.c tools/selftests/qda_common.h uapi/drm/qda_accel.h $(BUILD)/hdr-$(ARCH)/.done
+$(GUEST)/%: tools/selftests/%.c tools/selftests/qda_common.h tools/selftests/xval.h uapi/drm/qda_accel.h $(BUILD)/hdr-$(ARCH)/.done
 	@mkdir -p $(GUEST)
 	$(CC) $(GUEST_CFLAGS) -o $@ $< -lpthread
 

@@ -18,6 +18,11 @@ for t in qda_test qda_gem_test qda_rpc_test fastrpc_test; do
 	echo "== kselftest $t"
 	./$t || st=1
 done
+# The same remote-call scenarios through both drivers, in this boot.
+for d in fastrpc qda; do
+	echo "== kselftest xval_test $d"
+	./xval_test $d || st=1
+done
 echo "== unload"
 rmmod qda || st=1
 rmmod qda_mock_dsp || st=1

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of `make bench`: runs qda-bench against qda.ko, then against the
 # upstream fastrpc.ko bound to the same mock DSP in the same boot, and prints
-# a qda/fastrpc ratio table. Arguments are passed on to qda-bench.
+# a qda/fastrpc ratio table: buffer allocation and memory figures, then
+# remote calls on the test skel (echo 4 B, sum over 1 MiB inline and
+# zero-copy; qda-bench checks every result). Arguments are passed on to
+# qda-bench.
 st=0
 # The kernel problems qda-vm looks for in dmesg.
 bad='WARNING:|BUG:|kernel BUG at|possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|INFO: |KFENCE:|new suspected memory leak|unreferenced object|Oops|general protection fault|Kernel panic|UBSAN:|refcount_t:|list_add corruption|list_del corruption|DMA-API:'
@@ -17,6 +20,19 @@ problems() {
 	dmesg | grep -E "$bad" | grep -v "$known" |
 		grep -Ev 'DMA-API: (preallocated|debugging enabled)' | grep .
 }
+# Protocol violations the mock DSP has counted on the cdsp channel so far.
+violations() {
+	sed -n 's/^cdsp .*violations=\([0-9]*\).*/\1/p' \
+		/sys/kernel/debug/qda_mock_dsp/status
+}
+# Fails the run when the DSP side saw violations during half $1.
+check_violations() {
+	v=$(violations)
+	if [ "${v:-x}" != "${v0:-y}" ]; then
+		echo "FAIL: mock DSP protocol violations during the $1 half: ${v0:-?} -> ${v:-?}"
+		st=1
+	fi
+}
 # Under TCG every console line costs time: keep kernel messages in the log
 # only, so that warnings printed by one driver do not skew its timings.
 echo 1 > /proc/sys/kernel/printk
@@ -28,8 +44,10 @@ done
 
 echo "== qda"
 if insmod qda.ko; then
+	v0=$(violations)
 	./qda-bench qda "$@" > /tmp/qda.out || st=1
 	cat /tmp/qda.out
+	check_violations qda
 	rmmod qda || st=1
 	if problems; then
 		echo "FAIL: kernel problems during the qda half (above)"
@@ -43,8 +61,10 @@ fi
 
 echo "== fastrpc"
 if insmod fastrpc.ko; then
+	v0=$(violations)
 	./qda-bench fastrpc "$@" > /tmp/fastrpc.out || st=1
 	cat /tmp/fastrpc.out
+	check_violations fastrpc
 	rmmod fastrpc || st=1
 else
 	echo "FATAL: fastrpc.ko failed to load"

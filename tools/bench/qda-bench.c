@@ -25,6 +25,22 @@
  *   buffer overhead:  256 4 KiB buffers held, growth / 256 minus 4 KiB,
  *                     without and then with a CPU mapping of each.
  *
+ * Remote calls, on a fresh session of the same node: INIT_CREATE of a user
+ * PD without a shell file, remotectl open of the mock DSP's test skel, then
+ * per call (one clock_gettime() pair around the invoke ioctl, after a few
+ * warm-up calls):
+ *   echo 4B:             method 0, 4 bytes in and out, inline
+ *                        (default 1000 calls, half the iteration count);
+ *   sum 1MiB inline:     method 1 over 262144 u32 (0..262143) copied into
+ *                        the message, u64 out inline;
+ *   sum 1MiB zero-copy:  the same array in a buffer allocated and mapped
+ *                        once (qda: GEM object, args fd = GEM handle; fastrpc:
+ *                        dma-buf of FASTRPC_IOCTL_ALLOC_DMA_BUFF, fd = dma-buf
+ *                        fd), ptr inside the CPU mapping
+ *                        (default 100 calls each, a twentieth of the count).
+ * Every result is checked (echo must return its input, every sum must be
+ * 34359607296); a wrong one fails the run with "FAIL:" on stderr.
+ *
  * Every output line reads "<driver> <what>: <figure> ..." for
  * tools/bench/bench.sh to compare.
  */
@@ -55,6 +71,24 @@
 #define NBUF		256
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+#define SKEL_URI	"file:///libqda_test_skel.so?qda_test_skel_handle_invoke&_modver=1.0"
+#define SCALARS(m, in, out) \
+	((((m) & 0x1f) << 24) | (((in) & 0xff) << 16) | (((out) & 0xff) << 8))
+#define SKEL_ECHO	0
+#define SKEL_SUM	1
+#define SUM_WORDS	(256UL * 1024)
+#define SUM_BYTES	(SUM_WORDS * sizeof(uint32_t))
+/* Sum of 0..SUM_WORDS - 1. */
+#define SUM_EXPECT	((uint64_t)SUM_WORDS * (SUM_WORDS - 1) / 2)
+#define INVOKE_WARMUP	5
+
+/* One argument of a remote call: copied when @fd is -1, else in buffer @fd. */
+struct rarg {
+	void *ptr;
+	uint64_t len;
+	int fd;
+};
+
 /* One driver's way to get, map and drop a buffer. */
 struct backend {
 	const char *name;
@@ -64,7 +98,17 @@ struct backend {
 	int (*alloc)(int dev, size_t size, int *id);
 	void *(*map)(int dev, int id, size_t size);
 	int (*release)(int dev, int id);
+	/* INIT_CREATE of a user PD without a shell file. */
+	int (*create)(int dev);
+	/* Returns 0, -errno, or the DSP's own non-zero status. */
+	int (*invoke)(int dev, uint32_t handle, uint32_t sc,
+		      const struct rarg *a, unsigned int n);
 };
+
+static int ioctl_ret(int r)
+{
+	return r == -1 ? -errno : r;
+}
 
 /* ---- qda ---- */
 
@@ -121,6 +165,33 @@ static int qda_release(int dev, int id)
 	return ioctl(dev, DRM_IOCTL_GEM_CLOSE, &c) ? -errno : 0;
 }
 
+static int qda_create(int dev)
+{
+	struct drm_qda_init_create c = { .filefd = -1 };
+
+	return ioctl_ret(ioctl(dev, DRM_IOCTL_QDA_INIT_CREATE, &c));
+}
+
+static int qda_invoke(int dev, uint32_t handle, uint32_t sc,
+		      const struct rarg *a, unsigned int n)
+{
+	struct drm_qda_invoke_args qa[8];
+	struct drm_qda_invoke inv = {
+		.handle = handle, .sc = sc, .args = (uintptr_t)qa,
+	};
+	unsigned int i;
+
+	if (n > ARRAY_SIZE(qa))
+		return -E2BIG;
+	memset(qa, 0, sizeof(qa));
+	for (i = 0; i < n; i++) {
+		qa[i].ptr = (uintptr_t)a[i].ptr;
+		qa[i].length = a[i].len;
+		qa[i].fd = a[i].fd;
+	}
+	return ioctl_ret(ioctl(dev, DRM_IOCTL_QDA_INVOKE, &inv));
+}
+
 /* ---- fastrpc ---- */
 
 static int frpc_find(char *path, size_t len)
@@ -151,9 +222,38 @@ static int frpc_release(int dev, int id)
 	return close(id) ? -errno : 0;
 }
 
+static int frpc_create(int dev)
+{
+	struct fastrpc_init_create c = { .filefd = -1 };
+
+	return ioctl_ret(ioctl(dev, FASTRPC_IOCTL_INIT_CREATE, &c));
+}
+
+static int frpc_invoke(int dev, uint32_t handle, uint32_t sc,
+		       const struct rarg *a, unsigned int n)
+{
+	struct fastrpc_invoke_args fa[8];
+	struct fastrpc_invoke inv = {
+		.handle = handle, .sc = sc, .args = (uintptr_t)fa,
+	};
+	unsigned int i;
+
+	if (n > ARRAY_SIZE(fa))
+		return -E2BIG;
+	memset(fa, 0, sizeof(fa));
+	for (i = 0; i < n; i++) {
+		fa[i].ptr = (uintptr_t)a[i].ptr;
+		fa[i].length = a[i].len;
+		fa[i].fd = a[i].fd;
+	}
+	return ioctl_ret(ioctl(dev, FASTRPC_IOCTL_INVOKE, &inv));
+}
+
 static const struct backend backends[] = {
-	{ "qda", qda_find, qda_alloc, qda_map, qda_release },
-	{ "fastrpc", frpc_find, frpc_alloc, frpc_map, frpc_release },
+	{ "qda", qda_find, qda_alloc, qda_map, qda_release, qda_create,
+	  qda_invoke },
+	{ "fastrpc", frpc_find, frpc_alloc, frpc_map, frpc_release,
+	  frpc_create, frpc_invoke },
 };
 
 /* Path of the cdsp node of the backend in use. */
@@ -438,10 +538,207 @@ out:
 	return ret;
 }
 
+/* ---- remote calls ---- */
+
+/* Result code of a call, readable. */
+static const char *rpc_err(int r)
+{
+	static char buf[32];
+
+	if (r < 0 && r > -4096)
+		return strerror(-r);
+	snprintf(buf, sizeof(buf), "DSP status 0x%x", (unsigned int)r);
+	return buf;
+}
+
+/* remotectl open of the test skel; stores its handle in @h. */
+static int skel_open(const struct backend *be, int dev, uint32_t *h)
+{
+	char dlerr[128] = "";
+	uint32_t in[2] = { sizeof(SKEL_URI), sizeof(dlerr) };
+	uint32_t out[2] = { 0, 0 };
+	struct rarg a[4] = {
+		{ in, sizeof(in), -1 },
+		{ (void *)SKEL_URI, sizeof(SKEL_URI), -1 },
+		{ out, sizeof(out), -1 },
+		{ dlerr, sizeof(dlerr), -1 },
+	};
+	int r;
+
+	r = be->invoke(dev, 0, SCALARS(0, 2, 2), a, 4);
+	if (r || out[1] || !out[0]) {
+		fprintf(stderr, "FAIL: %s: remotectl open: %s, err %u, handle 0x%x: %s\n",
+			be->name, rpc_err(r), out[1], out[0], dlerr);
+		return r ? r : -EIO;
+	}
+	*h = out[0];
+	return 0;
+}
+
+static int skel_close(const struct backend *be, int dev, uint32_t h)
+{
+	char dlerr[64] = "";
+	uint32_t in[2] = { h, sizeof(dlerr) };
+	int32_t err = 0;
+	struct rarg a[3] = {
+		{ in, sizeof(in), -1 },
+		{ &err, sizeof(err), -1 },
+		{ dlerr, sizeof(dlerr), -1 },
+	};
+	int r;
+
+	r = be->invoke(dev, 0, SCALARS(1, 1, 2), a, 3);
+	if (r || err) {
+		fprintf(stderr, "FAIL: %s: remotectl close: %s, err %d: %s\n",
+			be->name, rpc_err(r), err, dlerr);
+		return r ? r : -EIO;
+	}
+	return 0;
+}
+
+/*
+ * One checked call: sum over the 1 MiB at @data (in buffer @fd, or copied
+ * when @fd is -1), or echo of @seq when @data is NULL. Its time goes to @t.
+ */
+static int call_once(const struct backend *be, int dev, uint32_t h,
+		     const uint32_t *data, int fd, uint32_t seq, double *t)
+{
+	uint32_t x = 0x5eed0000 ^ seq, y = ~x;
+	uint64_t sum = 0;
+	struct rarg a[2];
+	double t0;
+	int r;
+
+	if (data) {
+		a[0] = (struct rarg){ (void *)data, SUM_BYTES, fd };
+		a[1] = (struct rarg){ &sum, sizeof(sum), -1 };
+	} else {
+		a[0] = (struct rarg){ &x, sizeof(x), -1 };
+		a[1] = (struct rarg){ &y, sizeof(y), -1 };
+	}
+	t0 = now_us();
+	r = be->invoke(dev, h, SCALARS(data ? SKEL_SUM : SKEL_ECHO, 1, 1), a, 2);
+	*t = now_us() - t0;
+	if (r) {
+		fprintf(stderr, "FAIL: %s: invoke: %s\n", be->name, rpc_err(r));
+		return r;
+	}
+	if (data && sum != SUM_EXPECT) {
+		fprintf(stderr, "FAIL: %s: sum returned %llu, expected %llu\n",
+			be->name, (unsigned long long)sum,
+			(unsigned long long)SUM_EXPECT);
+		return -EIO;
+	}
+	if (!data && y != x) {
+		fprintf(stderr, "FAIL: %s: echo returned 0x%x, expected 0x%x\n",
+			be->name, y, x);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int bench_call(const struct backend *be, int dev, uint32_t h,
+		      const uint32_t *data, int fd, const char *label, int n)
+{
+	double *t, sum = 0, w;
+	int i, ret;
+
+	t = calloc(n, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < INVOKE_WARMUP; i++) {
+		ret = call_once(be, dev, h, data, fd, i, &w);
+		if (ret)
+			goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		ret = call_once(be, dev, h, data, fd, i, &t[i]);
+		if (ret)
+			goto fail;
+		sum += t[i];
+	}
+	qsort(t, n, sizeof(*t), cmp_double);
+	printf("%s invoke %s: mean %.1f us p50 %.1f p99 %.1f (n=%d)\n",
+	       be->name, label, sum / n, t[n / 2], t[(long)n * 99 / 100], n);
+	free(t);
+	return 0;
+fail:
+	fprintf(stderr, "FAIL: %s invoke %s: call %d failed\n", be->name, label,
+		i);
+	free(t);
+	return ret;
+}
+
+static int bench_invoke(const struct backend *be, int echo_n, int sum_n)
+{
+	uint32_t *data, *buf = MAP_FAILED, h;
+	int dev, id = -1, ret;
+	size_t i;
+
+	data = malloc(SUM_BYTES);
+	if (!data)
+		return -ENOMEM;
+	for (i = 0; i < SUM_WORDS; i++)
+		data[i] = i;
+	dev = open(node, O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		ret = -errno;
+		fprintf(stderr, "FAIL: %s: open %s: %s\n", be->name, node,
+			strerror(-ret));
+		free(data);
+		return ret;
+	}
+	ret = be->create(dev);
+	if (ret) {
+		fprintf(stderr, "FAIL: %s: INIT_CREATE: %s\n", be->name,
+			rpc_err(ret));
+		goto out;
+	}
+	ret = skel_open(be, dev, &h);
+	if (ret)
+		goto out;
+
+	ret = bench_call(be, dev, h, NULL, -1, "echo 4B", echo_n);
+	if (ret)
+		goto out_close;
+	ret = bench_call(be, dev, h, data, -1, "sum 1MiB inline", sum_n);
+	if (ret)
+		goto out_close;
+
+	ret = be->alloc(dev, SUM_BYTES, &id);
+	if (ret) {
+		fprintf(stderr, "FAIL: %s: 1 MiB buffer: %s\n", be->name,
+			strerror(-ret));
+		id = -1;
+		goto out_close;
+	}
+	buf = be->map(dev, id, SUM_BYTES);
+	if (buf == MAP_FAILED) {
+		ret = -errno;
+		fprintf(stderr, "FAIL: %s: map of the 1 MiB buffer: %s\n",
+			be->name, strerror(-ret));
+		goto out_close;
+	}
+	memcpy(buf, data, SUM_BYTES);
+	ret = bench_call(be, dev, h, buf, id, "sum 1MiB zero-copy", sum_n);
+
+out_close:
+	if (skel_close(be, dev, h) && !ret)
+		ret = -EIO;
+	if (buf != MAP_FAILED)
+		munmap(buf, SUM_BYTES);
+	if (id >= 0)
+		be->release(dev, id);
+out:
+	close(dev);
+	free(data);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	const struct backend *be = NULL;
-	int small_n = 2000, large_n = 200;
+	int small_n = 2000, large_n = 200, echo_n, sum_n;
 	int dev, ret = 0;
 	size_t i;
 
@@ -461,6 +758,8 @@ int main(int argc, char **argv)
 		}
 		large_n = small_n / 10 ? small_n / 10 : 1;
 	}
+	echo_n = small_n / 2 ? small_n / 2 : 1;
+	sum_n = small_n / 20 ? small_n / 20 : 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	if (be->find(node, sizeof(node))) {
@@ -487,5 +786,8 @@ int main(int argc, char **argv)
 	if (bench_cycle(be, dev, LARGE, 0, "4MiB", large_n))
 		ret = 1;
 	close(dev);
+	/* Remote calls, on a session of their own. */
+	if (bench_invoke(be, echo_n, sum_n))
+		ret = 1;
 	return ret;
 }

@@ -48,15 +48,17 @@
  * -EMSGSIZE above MOCK_MTU bytes, -ENOMEM, and -EPIPE while the channel is
  * stopped or being stopped.
  *
- * The DSP.  For now it answers every message of at least 40 bytes (a FastRPC
- * request, struct mock_invoke_req) with a 16-byte response {u64 ctx echoed;
- * s32 retval = MOCK_STATUS_UNSUPPORTED, i.e. 0x80000414 = DSP_AEE_EOFFSET +
- * AEE_EUNSUPPORTED, "not implemented on this DSP"; u32 zero padding}.  Shorter
- * messages are counted and dropped.  The delay_ms module parameter (writable
- * at run time in /sys/module/qda_mock_dsp/parameters/) makes the DSP sleep that
- * long before answering each message, so tests can keep requests in flight
- * across a stop; a stop then waits at most delay_ms for the message being
- * handled.
+ * The DSP (mock_dsp_rpc.c).  Every message of at least 40 bytes is a FastRPC
+ * request (struct mock_invoke_req); shorter ones are counted and dropped.  The
+ * DSP reads the payload at the request's address (SID in bits 63:32, physical
+ * address below), checks every metadata field, counting each protocol
+ * violation, runs the method (init handle, capability query, remotectl,
+ * listener, test skel, calculator; see Documentation/accel/qda/mock-dsp.rst),
+ * writes the output buffers back and answers {u64 ctx; s32 retval; u32 pad}.
+ * The delay_ms module parameter (writable at run time in
+ * /sys/module/qda_mock_dsp/parameters/) makes the DSP sleep that long before
+ * handling each message, so tests can keep requests in flight across a stop;
+ * a stop then waits at most delay_ms for the message being handled.
  *
  * Receiving.  Responses reach ept->cb(rpdev, data, 16, ept->priv,
  * RPMSG_ADDR_ANY) in order.  With the hardirq_rx module parameter set (the
@@ -69,8 +71,10 @@
  * the delivery path takes, so no callback runs once destroy_ept has returned.
  *
  * Counters.  Per channel, cumulative over restarts: received (every message
- * accepted by a send op), answered (responses handed to a callback) and
- * dropped (too short, discarded by a stop, or the endpoint was destroyed).
+ * accepted by a send op), answered (responses handed to a callback), dropped
+ * (too short, discarded by a stop or a "drop" fault, or the endpoint was
+ * destroyed) and violations (protocol violations seen by the DSP side); and
+ * the DSP's live processes, mappings and opened handles, reset by a restart.
  *
  * Control.  /sys/kernel/debug/qda_mock_dsp/control accepts one command per
  * write:
@@ -80,10 +84,15 @@
  *			responses still queued are dropped.
  *	start <label>	register a fresh rpmsg device for the channel.
  *	restart <label>	stop (if up) then start.
- * Errors: -EINVAL for an unknown command or missing label, -ENODEV for an
- * unknown label, -EALREADY for stop of a stopped or start of a started
- * channel.  Reading control (or status) prints one line per channel:
- *	<label> up|down received=N answered=N dropped=N
+ *	delay <label> <ms>, drop|dup|corrupt|short <label> [n],
+ *	restart-mid-call <label>, clear <label>
+ *			fault controls, see mock-dsp.rst.
+ * Errors: -EINVAL for an unknown command, missing label or bad number,
+ * -ENODEV for an unknown label, -EALREADY for stop of a stopped or start of
+ * a started channel.  Reading control (or status) prints one line per
+ * channel:
+ *	<label> up|down received=N answered=N dropped=N violations=N
+ *		processes=N mappings=N handles=N
  *
  * Unloading stops every channel, waits for the rpmsg devices to be released,
  * then destroys the faux devices and reverts the device tree.

@@ -380,14 +380,12 @@ static int xq_mem_unmap(int fd, struct xval_buf *b, uint64_t vaddr)
 
 static int xq_dsp_info(int fd, uint32_t attr, uint32_t *val)
 {
-	/*
-	 * DRM_IOCTL_QDA_GET_PARAM is not in the UAPI yet; wire it here once
-	 * it lands.
-	 */
-	(void)fd;
-	(void)attr;
-	*val = 0;
-	return -EOPNOTSUPP;
+	struct drm_qda_get_param p = { .param = attr };
+
+	if (ioctl(fd, DRM_IOCTL_QDA_GET_PARAM, &p))
+		return -errno;
+	*val = (uint32_t)p.value;
+	return 0;
 }
 
 static const struct xval_backend xval_qda = {
