@@ -432,14 +432,11 @@ fn page_span(addr: u64, len: u64) -> Result<(u64, u64)> {
     Ok((start, end - start))
 }
 
-#[expect(clippy::too_many_arguments)]
 /// Performs a remote call of method `sc` on `handle` for `session` with
 /// `args` (in-buffers, out-buffers, in-handles, out-handles, in the order of
 /// the scalars). Outputs are copied back to user space or into the kernel
 /// buffers of `args`. Returns the DSP's return value.
 pub(crate) fn invoke(
-    engine: &Engine,
-    mm: &crate::memory_manager::MemoryManager,
     session: &Session,
     client_id: i32,
     handle: u32,
@@ -468,7 +465,7 @@ pub(crate) fn invoke(
     let total = layout.inline_offsets(&lens, &mut offsets).ok_or(EINVAL)?;
     let size = proto::page_align(total.max(1)).ok_or(EINVAL)?;
     let s = session;
-    let payload = mm.alloc(s.cb(), size)?;
+    let payload = s.mm().alloc(s.cb(), size)?;
     let base = dsp_addr(s.sid(), payload.dma_addr());
 
     // Metadata, built in a kernel buffer and copied in one go.
@@ -561,7 +558,9 @@ pub(crate) fn invoke(
             buffers.push(obj.clone(), GFP_KERNEL)?;
         }
     }
-    let (retval, payload) = engine.call(client_id, handle, sc, pd, payload, base, buffers, mode)?;
+    let (retval, payload) = s
+        .engine()
+        .call(client_id, handle, sc, pd, payload, base, buffers, mode)?;
 
     // Inline outputs.
     for (i, a) in args.iter_mut().enumerate().take(nbufs).skip(inbufs) {
@@ -602,6 +601,18 @@ fn scalars(method: u8, inb: u8, outb: u8) -> Result<Scalars> {
     Scalars::new(method, inb, outb).ok_or(EINVAL)
 }
 
+/// A call the kernel makes for `session`: `client_id` 0, session id (if
+/// any) in the arguments, bounded wait.
+fn kernel_call(
+    session: &Session,
+    handle: u32,
+    sc: Scalars,
+    pd: u8,
+    args: &mut [ArgData],
+) -> Result<i32> {
+    invoke(session, 0, handle, sc, pd, args, WaitMode::Kernel)
+}
+
 fn client_id_bytes(session: &Session) -> Result<[u8; 4]> {
     Ok(i32::try_from(session.id())
         .map_err(|_| EINVAL)?
@@ -617,17 +628,7 @@ pub(crate) fn attach(session: &Session) -> Result<i32> {
     }
     let mut args = [ArgData::kernel_in(&client_id_bytes(session)?)?];
     let sc = scalars(proto::RMID_INIT_ATTACH, 1, 0)?;
-    let ret = invoke(
-        session.engine(),
-        session.mm(),
-        session,
-        0,
-        proto::INIT_HANDLE,
-        sc,
-        proto::ROOT_PD,
-        &mut args,
-        WaitMode::Kernel,
-    )?;
+    let ret = kernel_call(session, proto::INIT_HANDLE, sc, proto::ROOT_PD, &mut args)?;
     if ret == 0 {
         st.pd = Pd::Root;
     }
@@ -713,17 +714,7 @@ pub(crate) fn create(session: &Session, shell: Shell, attrs: u32, siglen: u32) -
         proto::RMID_INIT_CREATE
     };
     let sc = scalars(method, 4, 0)?;
-    let ret = invoke(
-        session.engine(),
-        session.mm(),
-        session,
-        0,
-        proto::INIT_HANDLE,
-        sc,
-        proto::USER_PD,
-        &mut args,
-        WaitMode::Kernel,
-    )?;
+    let ret = kernel_call(session, proto::INIT_HANDLE, sc, proto::USER_PD, &mut args)?;
     if ret == 0 {
         session.account(mem.size(), true);
         st.pd = Pd::User;
@@ -741,38 +732,15 @@ pub(crate) fn release(session: &Session) -> Result<i32> {
         Pd::User => proto::USER_PD,
     };
     st.pd = Pd::None;
-    if let Some(mem) = st.init_mem.take() {
-        session.account(mem.size(), false);
-        // The DSP may use the memory until it answers; keep it until then.
-        let mut args = [ArgData::kernel_in(&client_id_bytes(session)?)?];
-        let sc = scalars(proto::RMID_INIT_RELEASE, 1, 0)?;
-        let ret = invoke(
-            session.engine(),
-            session.mm(),
-            session,
-            0,
-            proto::INIT_HANDLE,
-            sc,
-            pd,
-            &mut args,
-            WaitMode::Kernel,
-        );
-        drop(mem);
-        return ret;
-    }
+    // The DSP may use the init memory until it answers: free it after.
+    let init_mem = st.init_mem.take();
     let mut args = [ArgData::kernel_in(&client_id_bytes(session)?)?];
     let sc = scalars(proto::RMID_INIT_RELEASE, 1, 0)?;
-    invoke(
-        session.engine(),
-        session.mm(),
-        session,
-        0,
-        proto::INIT_HANDLE,
-        sc,
-        pd,
-        &mut args,
-        WaitMode::Kernel,
-    )
+    let ret = kernel_call(session, proto::INIT_HANDLE, sc, pd, &mut args);
+    if let Some(mem) = init_mem {
+        session.account(mem.size(), false);
+    }
+    ret
 }
 
 /// A user remote call: `INVOKE`. The init handle is refused (`EPERM`), as
@@ -793,8 +761,6 @@ pub(crate) fn user_invoke(
     };
     let client_id = i32::try_from(session.id()).map_err(|_| EINVAL)?;
     invoke(
-        session.engine(),
-        session.mm(),
         session,
         client_id,
         handle,
@@ -827,16 +793,12 @@ pub(crate) fn dsp_attribute(session: &Session, id: usize) -> Result<u32> {
         ArgData::kernel_in(&count.to_le_bytes())?,
         ArgData::kernel_out((DSP_ATTRIBUTES - 1) * 4)?,
     ];
-    let ret = invoke(
-        engine,
-        session.mm(),
+    let ret = kernel_call(
         session,
-        0,
         proto::CAPABILITY_HANDLE,
         scalars(0, 1, 1)?,
         proto::ROOT_PD,
         &mut args,
-        WaitMode::Kernel,
     )?;
     let mut table = KVec::with_capacity(DSP_ATTRIBUTES, GFP_KERNEL)?;
     // Attribute 0 is user space's to fill in.
@@ -953,16 +915,12 @@ pub(crate) fn map(
         _ => return Err(EINVAL),
     };
     let inb = (args.len() - 1) as u8;
-    let ret = invoke(
-        session.engine(),
-        session.mm(),
+    let ret = kernel_call(
         session,
-        0,
         proto::INIT_HANDLE,
         scalars(method, inb, 1)?,
         pd,
         &mut args,
-        WaitMode::Kernel,
     )?;
     if ret != 0 {
         return Ok((ret, None));
@@ -1007,15 +965,11 @@ pub(crate) fn unmap(session: &Session, m: &Mapping) -> Result<i32> {
         proto::RMID_INIT_MEM_UNMAP
     };
     let mut args = [ArgData::kernel_in(&req)?];
-    invoke(
-        session.engine(),
-        session.mm(),
+    kernel_call(
         session,
-        0,
         proto::INIT_HANDLE,
         scalars(method, 1, 0)?,
         pd,
         &mut args,
-        WaitMode::Kernel,
     )
 }
