@@ -85,7 +85,7 @@ $(GUEST)/qda-bench: tools/bench/qda-bench.c uapi/drm/qda_accel.h $(BUILD)/hdr-$(
 	@mkdir -p $(GUEST)
 	$(CC) $(GUEST_CFLAGS) -o $@ $<
 
-$(GUEST)/%: tools/selftests/%.c tools/selftests/qda_common.h tools/selftests/xval.h uapi/drm/qda_accel.h $(BUILD)/hdr-$(ARCH)/.done
+$(GUEST)/%: tools/selftests/%.c tools/selftests/qda_common.h tools/selftests/qda_gem.h tools/selftests/xval.h uapi/drm/qda_accel.h $(BUILD)/hdr-$(ARCH)/.done
 	@mkdir -p $(GUEST)
 	$(CC) $(GUEST_CFLAGS) -o $@ $< -lpthread
 

@@ -21,6 +21,7 @@
 #include <linux/dma-heap.h>
 
 #include "qda_common.h"
+#include "qda_gem.h"
 #include "kselftest_harness.h"
 
 #define PG		4096UL
@@ -116,77 +117,6 @@ static uint32_t crc32_zlib(const void *buf, size_t len)
 			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
 	}
 	return ~crc;
-}
-
-/* ---- GEM and PRIME (as in qda_gem_test.c): 0 or -errno ---- */
-
-static int gem_create(int fd, uint64_t size, uint32_t *handle)
-{
-	struct drm_qda_gem_create c = { .size = size };
-
-	*handle = 0;
-	if (ioctl(fd, DRM_IOCTL_QDA_GEM_CREATE, &c))
-		return -errno;
-	*handle = c.handle;
-	return 0;
-}
-
-/* Maps @len bytes of @handle read-write, shared; MAP_FAILED on error. */
-static void *gem_mmap(int fd, uint32_t handle, size_t len)
-{
-	struct drm_qda_gem_mmap_offset m = { .handle = handle };
-
-	if (ioctl(fd, DRM_IOCTL_QDA_GEM_MMAP_OFFSET, &m))
-		return MAP_FAILED;
-	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		    m.offset);
-}
-
-static int prime_export(int fd, uint32_t handle, int *dmabuf)
-{
-	struct drm_prime_handle p = {
-		.handle = handle,
-		.flags = DRM_CLOEXEC | DRM_RDWR,
-	};
-
-	*dmabuf = -1;
-	if (ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p))
-		return -errno;
-	*dmabuf = p.fd;
-	return 0;
-}
-
-static int prime_import(int fd, int dmabuf, uint32_t *handle)
-{
-	struct drm_prime_handle p = { .fd = dmabuf };
-
-	*handle = 0;
-	if (ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &p))
-		return -errno;
-	*handle = p.handle;
-	return 0;
-}
-
-static void *map_shared(int fd, size_t len)
-{
-	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-}
-
-/* A dma-buf from the system heap: an fd or -errno. */
-static int heap_alloc(size_t len)
-{
-	struct dma_heap_allocation_data d = {
-		.len = len,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-	};
-	int heap, ret;
-
-	heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
-	if (heap < 0)
-		return -errno;
-	ret = ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) ? -errno : (int)d.fd;
-	close(heap);
-	return ret;
 }
 
 /* An address with nothing mapped at it. */
