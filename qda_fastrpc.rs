@@ -534,17 +534,8 @@ pub(crate) fn invoke(
         if let ArgData::Inline { user, data, len } = a {
             let off = *offsets.get(i).ok_or(EINVAL)?;
             match user {
-                Some(u) => {
-                    let mut tmp = KVec::with_capacity(*len, GFP_KERNEL)?;
-                    tmp.resize(*len, 0u8, GFP_KERNEL)?;
-                    kernel::uaccess::UserSlice::new(
-                        kernel::uaccess::UserPtr::from_addr(*u as usize),
-                        *len,
-                    )
-                    .reader()
-                    .read_slice(&mut tmp)?;
-                    payload.write(off, &tmp)?;
-                }
+                // Straight from user memory into the payload.
+                Some(u) => payload.copy_from_user(off, *u, *len)?,
                 None => payload.write(off, data)?,
             }
         }
@@ -566,17 +557,12 @@ pub(crate) fn invoke(
     for (i, a) in args.iter_mut().enumerate().take(nbufs).skip(inbufs) {
         if let ArgData::Inline { user, data, len } = a {
             let off = *offsets.get(i).ok_or(EINVAL)?;
-            let mut tmp = KVec::with_capacity(*len, GFP_KERNEL)?;
-            tmp.resize(*len, 0u8, GFP_KERNEL)?;
-            payload.read(off, &mut tmp)?;
             match user {
-                Some(u) => kernel::uaccess::UserSlice::new(
-                    kernel::uaccess::UserPtr::from_addr(*u as usize),
-                    *len,
-                )
-                .writer()
-                .write_slice(&tmp)?,
-                None => *data = tmp,
+                Some(u) => payload.copy_to_user(off, *u, *len)?,
+                None => {
+                    data.resize(*len, 0u8, GFP_KERNEL)?;
+                    payload.read(off, data)?;
+                }
             }
         }
     }

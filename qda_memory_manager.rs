@@ -29,6 +29,10 @@ pub(crate) trait Memory: Send + Sync {
     fn write(&self, off: usize, data: &[u8]) -> Result;
     /// Copies bytes at `off` into `out` (bounds-checked).
     fn read(&self, off: usize, out: &mut [u8]) -> Result;
+    /// Copies `len` bytes from user address `addr` to `off`.
+    fn copy_from_user(&self, off: usize, addr: u64, len: usize) -> Result;
+    /// Copies `len` bytes at `off` to user address `addr`.
+    fn copy_to_user(&self, off: usize, addr: u64, len: usize) -> Result;
 }
 
 /// A source of [`Memory`].
@@ -71,6 +75,14 @@ impl Memory for CoherentBuffer {
 
     fn read(&self, off: usize, out: &mut [u8]) -> Result {
         CoherentBuffer::read(self, off, out)
+    }
+
+    fn copy_from_user(&self, off: usize, addr: u64, len: usize) -> Result {
+        CoherentBuffer::copy_from_user(self, off, addr, len)
+    }
+
+    fn copy_to_user(&self, off: usize, addr: u64, len: usize) -> Result {
+        CoherentBuffer::copy_to_user(self, off, addr, len)
     }
 }
 

@@ -20,6 +20,7 @@ use kernel::{
     prelude::*,
     scatterlist::SGTable,
     sync::aref::ARef,
+    uaccess::{UserPtr, UserSlice},
 };
 
 /// A DMA-coherent buffer of a device.
@@ -101,6 +102,43 @@ impl CoherentBuffer {
             ptr::copy_nonoverlapping(self.cpu.as_ptr().add(off), out.as_mut_ptr(), out.len())
         };
         Ok(())
+    }
+
+    /// Copies `len` bytes from user address `addr` into the buffer at `off`.
+    pub(crate) fn copy_from_user(&self, off: usize, addr: u64, len: usize) -> Result {
+        let end = off.checked_add(len).ok_or(EINVAL)?;
+        if end > self.size {
+            return Err(EINVAL);
+        }
+        let addr = usize::try_from(addr).map_err(|_| EFAULT)?;
+        // SAFETY: `off..end` lies inside the live allocation, which nothing
+        // else accesses while a call is being built (see `write`).
+        let dst = unsafe {
+            core::slice::from_raw_parts_mut(
+                self.cpu
+                    .as_ptr()
+                    .add(off)
+                    .cast::<core::mem::MaybeUninit<u8>>(),
+                len,
+            )
+        };
+        UserSlice::new(UserPtr::from_addr(addr), len)
+            .reader()
+            .read_raw(dst)
+    }
+
+    /// Copies `len` bytes of the buffer at `off` to user address `addr`.
+    pub(crate) fn copy_to_user(&self, off: usize, addr: u64, len: usize) -> Result {
+        let end = off.checked_add(len).ok_or(EINVAL)?;
+        if end > self.size {
+            return Err(EINVAL);
+        }
+        let addr = usize::try_from(addr).map_err(|_| EFAULT)?;
+        // SAFETY: As in `copy_from_user`; the call that filled it is over.
+        let src = unsafe { core::slice::from_raw_parts(self.cpu.as_ptr().add(off), len) };
+        UserSlice::new(UserPtr::from_addr(addr), len)
+            .writer()
+            .write_slice(src)
     }
 
     /// Maps the pages of the buffer starting at `vma`'s page offset into
