@@ -106,45 +106,6 @@ static long nonzero(const void *p, size_t len)
 
 /* ---- fdinfo ---- */
 
-/*
- * Copies the value of "@key:\t<value>" in /proc/<pid>/fdinfo/<fd> (pid 0:
- * this process) into @val; 0, -ENOENT if there is no such line, or -errno.
- */
-static int fdinfo_get(pid_t pid, int fd, const char *key, char *val, size_t len)
-{
-	size_t klen = strlen(key), got = 0;
-	char path[64], buf[8192], *line, *next;
-	ssize_t n;
-	int f;
-
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
-	else
-		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = open(path, O_RDONLY);
-	if (f < 0)
-		return -errno;
-	while (got < sizeof(buf) - 1) {
-		n = read(f, buf + got, sizeof(buf) - 1 - got);
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	close(f);
-	buf[got] = 0;
-	for (line = buf; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = 0;
-		if (!strncmp(line, key, klen) && line[klen] == ':' &&
-		    line[klen + 1] == '\t') {
-			snprintf(val, len, "%s", line + klen + 2);
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 /* Integer value of @key; -1 if absent, -2 if not a plain number. */
 static long long fdinfo_num(pid_t pid, int fd, const char *key)
 {

@@ -397,42 +397,6 @@ static long long cdsp_count(const char *what)
 	return -1;
 }
 
-/*
- * Copies the value of "@key:\t<value>" in this process's fdinfo of @fd into
- * @val; 0, -ENOENT if there is no such line, or -errno.
- */
-static int fdinfo_get(int fd, const char *key, char *val, size_t len)
-{
-	size_t klen = strlen(key), got = 0;
-	char path[64], buf[8192], *line, *next;
-	ssize_t n;
-	int f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = open(path, O_RDONLY);
-	if (f < 0)
-		return -errno;
-	while (got < sizeof(buf) - 1) {
-		n = read(f, buf + got, sizeof(buf) - 1 - got);
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	close(f);
-	buf[got] = 0;
-	for (line = buf; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = 0;
-		if (!strncmp(line, key, klen) && line[klen] == ':' &&
-		    line[klen + 1] == '\t') {
-			snprintf(val, len, "%s", line + klen + 2);
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 /* The channel's dropped-response counters, from fdinfo. */
 struct drops {
 	unsigned long long unknown, stale, duplicate, shrt, pd_exit;
@@ -444,7 +408,7 @@ static int get_drops(int fd, struct drops *d)
 	int ret;
 
 	memset(d, 0, sizeof(*d));
-	ret = fdinfo_get(fd, "qda-dropped-responses", val, sizeof(val));
+	ret = fdinfo_get(0, fd, "qda-dropped-responses", val, sizeof(val));
 	if (ret)
 		return ret;
 	if (sscanf(val, "unknown=%llu stale=%llu duplicate=%llu short=%llu pd-exit=%llu",
