@@ -74,8 +74,20 @@ struct Leftover {
 
 struct Slot {
     call: Option<Arc<Call>>,
+    /// Context of the last call the slot held, to tell a duplicate answer
+    /// to it from an unknown or stale one.
+    last_ctx: u64,
     /// Memory of an abandoned call, freed once the call is finished.
     abandoned: Option<Leftover>,
+}
+
+impl Slot {
+    /// Frees the slot, remembering its call's context.
+    fn retire(&mut self) {
+        if let Some(c) = self.call.take() {
+            self.last_ctx = c.ctx.load(Relaxed);
+        }
+    }
 }
 
 struct Table {
@@ -145,6 +157,7 @@ impl Engine {
             slots.push(
                 Slot {
                     call: None,
+                    last_ctx: 0,
                     abandoned: None,
                 },
                 GFP_KERNEL,
@@ -196,7 +209,7 @@ impl Engine {
                         .as_ref()
                         .is_none_or(|c| dead || c.state.load(Relaxed) != PENDING);
                     if s.abandoned.is_some() && finished {
-                        s.call = None;
+                        s.retire();
                         s.abandoned.take()
                     } else {
                         None
@@ -287,7 +300,7 @@ impl Engine {
             });
         }
         if let Some(slot) = t.slots.get_mut(idx) {
-            slot.call = None;
+            slot.retire();
         }
         drop(t);
         match state {
@@ -298,7 +311,7 @@ impl Engine {
 
     fn free_slot(&self, idx: usize) {
         if let Some(slot) = self.table.lock().slots.get_mut(idx) {
-            slot.call = None;
+            slot.retire();
         }
     }
 
@@ -318,11 +331,13 @@ impl Engine {
         }
         let (id, _pd) = proto::ctx_decode(rsp.ctx);
         let t = self.table.lock();
-        let call = usize::from(id)
-            .checked_sub(1)
-            .and_then(|i| t.slots.get(i))
-            .and_then(|s| s.call.as_ref());
-        let counter = match call {
+        let Some(slot) = usize::from(id).checked_sub(1).and_then(|i| t.slots.get(i)) else {
+            self.stats.unknown.fetch_add(1, Relaxed);
+            return;
+        };
+        let counter = match slot.call.as_ref() {
+            // A second answer to a call already completed and retired.
+            _ if rsp.ctx != 0 && slot.last_ctx == rsp.ctx => &self.stats.duplicate,
             None => &self.stats.unknown,
             Some(c) if c.ctx.load(Relaxed) != rsp.ctx => &self.stats.stale,
             Some(c) if c.state.load(Relaxed) != PENDING => &self.stats.duplicate,
