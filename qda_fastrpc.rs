@@ -92,6 +92,8 @@ impl Slot {
 
 struct Table {
     slots: KVec<Slot>,
+    /// Where the search for a free slot starts.
+    next: usize,
     seq: u64,
     dead: bool,
 }
@@ -166,7 +168,12 @@ impl Engine {
         Arc::pin_init(
             pin_init!(Self {
                 sender,
-                table <- new_spinlock_irq!(Table { slots, seq: 0, dead: false }),
+                table <- new_spinlock_irq!(Table {
+                    slots,
+                    next: 0,
+                    seq: 0,
+                    dead: false
+                }),
                 stats: Stats::new(),
                 attributes <- new_mutex!(None),
             }),
@@ -252,11 +259,15 @@ impl Engine {
             if t.dead {
                 return Err(EPIPE);
             }
-            let idx = t
-                .slots
-                .iter()
-                .position(|s| s.call.is_none())
+            // Cyclic, like an IDR allocated with idr_alloc_cyclic(): a slot
+            // is reused as late as possible, so a late or duplicate answer
+            // rarely meets a new call in it.
+            let start = t.next;
+            let idx = (0..SLOTS)
+                .map(|k| (start + k) % SLOTS)
+                .find(|&i| t.slots.get(i).is_some_and(|s| s.call.is_none()))
                 .ok_or(EAGAIN)?;
+            t.next = (idx + 1) % SLOTS;
             t.seq = t.seq.wrapping_add(1) & (proto::CTX_SEQ_MASK >> proto::CTX_SEQ_SHIFT);
             let id = u8::try_from(idx + 1).map_err(|_| EINVAL)?;
             let ctx = proto::ctx_encode(id, pd, t.seq).ok_or(EINVAL)?;
