@@ -448,7 +448,7 @@ impl ArgData {
 }
 
 /// Page span `(first page address, size)` of `len` bytes at `addr`.
-fn page_span(addr: u64, len: u64) -> Result<(u64, u64)> {
+pub(crate) fn page_span(addr: u64, len: u64) -> Result<(u64, u64)> {
     let page = kernel::page::PAGE_SIZE as u64;
     let start = addr & !(page - 1);
     let end = addr
@@ -600,7 +600,7 @@ pub(crate) const INIT_FILELEN_MAX: u32 = 2 * 1024 * 1024;
 
 /// Memory given to a new user PD: 2 MiB, or four times the shell, rounded to
 /// whole MiB (as the C driver).
-fn init_memlen(filelen: u32) -> Result<usize> {
+pub(crate) fn init_memlen(filelen: u32) -> Result<usize> {
     let len = usize::try_from(filelen).map_err(|_| EINVAL)?;
     let want = len
         .checked_mul(4)

@@ -59,3 +59,37 @@ mod tests {
         assert_eq!(Response::decode(&rsp.encode()), Ok(rsp));
     }
 }
+
+#[kunit_tests(qda_fastrpc)]
+mod fastrpc_tests {
+    use crate::{
+        fastrpc::{init_memlen, page_span},
+        memory_manager::dsp_addr,
+    };
+
+    #[test]
+    fn page_spans() {
+        // As fastrpc.c: the pages holding the bytes, at least one.
+        assert_eq!(page_span(0x1000, 0).ok(), Some((0x1000, 0x1000)));
+        assert_eq!(page_span(0x1fff, 1).ok(), Some((0x1000, 0x1000)));
+        assert_eq!(page_span(0x1fff, 2).ok(), Some((0x1000, 0x2000)));
+        assert_eq!(page_span(0x1080, 0x3000).ok(), Some((0x1000, 0x4000)));
+        assert!(page_span(u64::MAX - 10, 100).is_err());
+    }
+
+    #[test]
+    fn init_memory_sizes() {
+        // max(2 MiB, 4 * filelen) rounded up to whole MiB.
+        assert_eq!(init_memlen(0).ok(), Some(2 << 20));
+        assert_eq!(init_memlen(512 << 10).ok(), Some(2 << 20));
+        assert_eq!(init_memlen((1 << 20) + 1).ok(), Some(5 << 20));
+        assert_eq!(init_memlen(2 << 20).ok(), Some(8 << 20));
+    }
+
+    #[test]
+    fn sid_prefix() {
+        // The SID sits in bits 32 and up, as fastrpc.c adds `sid << 32`.
+        assert_eq!(dsp_addr(4, 0x37c0_0000), 0x4_37c0_0000);
+        assert_eq!(dsp_addr(0, 0x1000), 0x1000);
+    }
+}
