@@ -652,6 +652,31 @@ static void mock_map_free(struct mock_call *c, struct mock_map *m)
 	WRITE_ONCE(c->chan->dsp.nmaps, c->chan->dsp.nmaps - 1);
 }
 
+/*
+ * Unmaps the mapping of @client_id at DSP address @vaddr: a legacy mmap, or a
+ * mem_map of @fd. ENOSUCH for an unknown process or mapping, EBADPARM when
+ * @size is not the mapped size.
+ */
+static s32 mock_unmap(struct mock_call *c, s32 client_id, bool legacy, s32 fd,
+		      u64 vaddr, u64 size)
+{
+	struct mock_proc *p = mock_proc_find(&c->chan->dsp, client_id);
+	struct mock_map *m;
+
+	if (!p)
+		return MOCK_ENOSUCH;
+	list_for_each_entry(m, &p->maps, node) {
+		if (m->legacy != legacy || m->vaddr != vaddr ||
+		    (!legacy && m->fd != fd))
+			continue;
+		if (m->size != size)
+			return MOCK_EBADPARM;
+		mock_map_free(c, m);
+		return 0;
+	}
+	return MOCK_ENOSUCH;
+}
+
 /* Handle 1: the init methods the kernel sends (client_id 0). */
 static s32 mock_init_handle(struct mock_call *c)
 {
@@ -733,18 +758,8 @@ static s32 mock_init_handle(struct mock_call *c)
 				       c->args[0].len);
 			return MOCK_EBADPARM;
 		}
-		p = mock_proc_find(d, in->client_id);
-		if (!p)
-			return MOCK_ENOSUCH;
-		list_for_each_entry(m, &p->maps, node) {
-			if (!m->legacy || m->vaddr != in->vaddr)
-				continue;
-			if (m->size != in->size)
-				return MOCK_EBADPARM;
-			mock_map_free(c, m);
-			return 0;
-		}
-		return MOCK_ENOSUCH;
+		return mock_unmap(c, in->client_id, true, -1, in->vaddr,
+				  in->size);
 	}
 
 	case 6:		/* create */
@@ -863,19 +878,8 @@ static s32 mock_init_handle(struct mock_call *c)
 				       c->args[0].len);
 			return MOCK_EBADPARM;
 		}
-		p = mock_proc_find(d, in->client_id);
-		if (!p)
-			return MOCK_ENOSUCH;
-		list_for_each_entry(m, &p->maps, node) {
-			if (m->legacy || m->vaddr != in->vaddrin ||
-			    m->fd != in->fd)
-				continue;
-			if (m->size != in->len)
-				return MOCK_EBADPARM;
-			mock_map_free(c, m);
-			return 0;
-		}
-		return MOCK_ENOSUCH;
+		return mock_unmap(c, in->client_id, false, in->fd, in->vaddrin,
+				  in->len);
 	}
 	}
 	return MOCK_EUNSUPPORTED;
