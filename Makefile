@@ -8,6 +8,7 @@
 #
 # Other targets: setup, modules, guest, clippy, fmt, clean.
 
+# x86_64 or arm64 (QEMU virt with an SMMUv3 behind the context banks).
 ARCH ?= x86_64
 QDA_CACHE ?= $(HOME)/.cache/qda
 export QDA_CACHE
@@ -19,8 +20,16 @@ GUEST := $(BUILD)/guest-$(ARCH)
 # Paths of the cached kernel tree, written by tools/setup.
 -include $(ENV_FILE)
 
-KMAKE = $(MAKE) -C $(QDA_KSRC) O=$(QDA_KDIR) ARCH=$(ARCH) \
+# Both kernels are built by LLVM (tools/setup); modules must be too.
+KMAKE = $(MAKE) -C $(QDA_KSRC) O=$(QDA_KDIR) ARCH=$(ARCH) LLVM=-19 \
 	RUST_LIB_SRC=$(QDA_RUST_LIB_SRC) LIBCLANG_PATH=/usr/lib/llvm-19/lib
+
+# Compiler for the static guest programs.
+ifeq ($(ARCH),arm64)
+GUEST_CC := aarch64-linux-gnu-gcc
+else
+GUEST_CC := $(CC)
+endif
 
 .PHONY: run check bench setup modules guest clippy fmt fmt-check clean
 
@@ -63,31 +72,28 @@ fmt:
 fmt-check:
 	rustfmt --check --edition 2021 --config-path $(QDA_KSRC)/.rustfmt.toml $(RUST_SOURCES)
 
-# Static test programs for the guest, built against the kernel's UAPI.
-GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-format-truncation -I$(BUILD)/hdr-$(ARCH)/include \
-	-I$(BUILD)/hdr-$(ARCH)/include/drm \
+# Static test programs for the guest, built against the kernel's UAPI
+# (installed once into the cached tree by tools/setup).
+GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-format-truncation -I$(QDA_HDR) \
+	-I$(QDA_HDR)/drm \
 	-I$(CURDIR)/uapi -I$(CURDIR)/uapi/drm -I$(QDA_KSRC)/tools/testing/selftests
 GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda-demo $(GUEST)/qda_test \
 	$(GUEST)/fastrpc_test $(GUEST)/qda_gem_test $(GUEST)/qda_rpc_test $(GUEST)/xval_test \
 	$(GUEST)/qda-bench
 
-guest: $(BUILD)/hdr-$(ARCH)/.done $(GUEST_BINS)
+guest: $(GUEST_BINS)
 
-$(BUILD)/hdr-$(ARCH)/.done:
-	+$(KMAKE) -s headers_install INSTALL_HDR_PATH=$(BUILD)/hdr-$(ARCH)
-	touch $@
-
-$(GUEST)/qda-%: tools/qda-%.c uapi/drm/qda_accel.h $(BUILD)/hdr-$(ARCH)/.done
+$(GUEST)/qda-%: tools/qda-%.c uapi/drm/qda_accel.h $(ENV_FILE)
 	@mkdir -p $(GUEST)
-	$(CC) $(GUEST_CFLAGS) -o $@ $<
+	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
 
-$(GUEST)/qda-bench: tools/bench/qda-bench.c uapi/drm/qda_accel.h $(BUILD)/hdr-$(ARCH)/.done
+$(GUEST)/qda-bench: tools/bench/qda-bench.c uapi/drm/qda_accel.h $(ENV_FILE)
 	@mkdir -p $(GUEST)
-	$(CC) $(GUEST_CFLAGS) -o $@ $<
+	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
 
-$(GUEST)/%: tools/selftests/%.c tools/selftests/qda_common.h tools/selftests/qda_gem.h tools/selftests/xval.h uapi/drm/qda_accel.h $(BUILD)/hdr-$(ARCH)/.done
+$(GUEST)/%: tools/selftests/%.c tools/selftests/qda_common.h tools/selftests/qda_gem.h tools/selftests/xval.h uapi/drm/qda_accel.h $(ENV_FILE)
 	@mkdir -p $(GUEST)
-	$(CC) $(GUEST_CFLAGS) -o $@ $< -lpthread
+	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $< -lpthread
 
 clean:
 	rm -rf $(BUILD) proto/target

@@ -4,7 +4,14 @@
 //!
 //! Every `qcom,fastrpc-compute-cb` child of a channel's device-tree node
 //! becomes a device on the `qda-cb` bus, named `qda-<dsp>-cb<sid>` and
-//! parented to the rpmsg channel. Its `reg` is the stream ID (SID) that
+//! parented to the rpmsg channel. A [`Cb`] is a counted handle: the channel,
+//! every session on the CB and every buffer, payload and init memory
+//! allocated for it hold one, and the device leaves its IOMMU group and the
+//! bus only when the last goes. When the channel goes away first (a DSP
+//! restart) with buffers still alive, the CB moves to the top of the device
+//! hierarchy until they are freed, and a channel that comes back for the
+//! same node takes it over again instead of creating a second device for
+//! the same stream. Its `reg` is the stream ID (SID) that
 //! prefixes every DSP-visible address (`sid << 32`); `qcom,nsessions` says
 //! how many sessions may share it (default 1). Each CB is the DMA device
 //! buffers for its sessions are allocated from: 32-bit DMA mask, IOMMU group
@@ -31,7 +38,6 @@ use kernel::{
     new_mutex,
     prelude::*,
     sync::{
-        aref::ARef,
         atomic::{Atomic, Relaxed},
         Arc, Mutex,
     },
@@ -70,13 +76,16 @@ impl bus::DeviceData for CbInfo {
     }
 }
 
-/// A CB device of a channel.
+/// A handle on a CB device; the device stays registered and in its IOMMU
+/// group while any handle lives.
 pub(crate) type Cb = bus::Device<CbInfo>;
 
-/// Creates the CB devices described by the children of `node`.
+/// Creates (or takes over, after a restart) the CB devices described by the
+/// children of `node`, below `parent`.
 ///
-/// Fails if a CB has no `reg`, a zero `qcom,nsessions`, or the channel would
-/// exceed [`MAX_SESSIONS`]; devices created so far are removed again.
+/// Fails if a CB has no `reg`, a zero `qcom,nsessions`, the channel would
+/// exceed [`MAX_SESSIONS`], or its IOMMU is not there (`EPROBE_DEFER` while
+/// it has not probed); the handles taken so far are dropped again.
 pub(crate) fn create_all(parent: &device::Device, node: &FwNode, dsp: Dsp) -> Result<KVec<Cb>> {
     let mut cbs = KVec::new();
     let mut sessions = 0u32;
@@ -100,17 +109,16 @@ pub(crate) fn create_all(parent: &device::Device, node: &FwNode, dsp: Dsp) -> Re
             );
             return Err(EINVAL);
         }
-        let info = CbInfo {
-            dsp,
-            sid,
-            nsessions,
-        };
-        let cb = CB_BUS.add_device(
+        let cb = CB_BUS.get_or_add(
             parent,
             &child,
             fmt!("qda-{}-cb{}", dsp.name(), sid),
             CB_DMA_BITS,
-            info,
+            || CbInfo {
+                dsp,
+                sid,
+                nsessions,
+            },
         )?;
         cbs.push(cb, GFP_KERNEL)?;
     }
@@ -146,7 +154,7 @@ pub(crate) struct PdState {
 pub(crate) struct Session {
     id: u32,
     sid: u32,
-    cb: ARef<device::Device>,
+    cb: Cb,
     tgid: Pid,
     /// Bytes of live buffers of the session.
     memory: Atomic<u64>,
@@ -169,7 +177,7 @@ impl Session {
     }
 
     /// The CB device buffers of the session are allocated from.
-    pub(crate) fn cb(&self) -> &device::Device {
+    pub(crate) fn cb(&self) -> &Cb {
         &self.cb
     }
 
@@ -216,7 +224,7 @@ impl PinnedDrop for Session {
 }
 
 struct Slot {
-    cb: ARef<device::Device>,
+    cb: Cb,
     sid: u32,
     /// The session using the slot and its number of [`SessionRef`]s.
     owner: Option<(Arc<Session>, usize)>,
@@ -239,7 +247,7 @@ impl SessionPool {
             for _ in 0..cb.data().nsessions {
                 slots.push(
                     Slot {
-                        cb: cb.as_dev().into(),
+                        cb: cb.clone(),
                         sid: cb.data().sid,
                         owner: None,
                     },

@@ -27,7 +27,7 @@ pub(crate) type Object = gem::Object<QdaObject>;
 
 /// Driver data of a QDA GEM object.
 pub(crate) enum QdaObject {
-    /// Memory allocated by QDA for `session`.
+    /// Memory allocated by QDA for `session` (it holds its CB itself).
     Owned {
         /// The session the memory is accounted to and mapped for.
         session: SessionRef,
@@ -43,10 +43,12 @@ pub(crate) enum QdaObject {
     },
 }
 
-/// An imported dma-buf mapped for a session's CB.
+/// An imported dma-buf mapped for a session's CB. Fields drop in
+/// declaration order: the mapping is undone while the session still holds
+/// the CB in its IOMMU group.
 pub(crate) struct ImportBinding {
-    session: SessionRef,
     attach: Attachment,
+    session: SessionRef,
 }
 
 impl QdaObject {
@@ -177,7 +179,7 @@ pub(crate) fn bind_import(obj: &Object, session: &SessionRef) -> Result {
     if binding.as_ref().is_some() {
         return Ok(());
     }
-    let attach = buf.map_for(session.session().cb())?;
+    let attach = buf.map_for(session.session().cb().as_dev())?;
     let b = ImportBinding {
         session: session.clone(),
         attach,

@@ -11,9 +11,16 @@
 //!
 //! The DSP reaches a buffer at its device address with the CB's stream ID
 //! in bits 32 and up ([`dsp_addr`]), as `drivers/misc/fastrpc.c` does.
+//!
+//! Every [`Memory`] holds a handle on its CB device: the device stays
+//! registered, in its IOMMU group and with its DMA domain until the memory
+//! is freed, whatever happens to the channel in between.
 
-use crate::sys::{dma::CoherentBuffer, gem};
-use kernel::{device, prelude::*};
+use crate::{
+    cb::Cb,
+    sys::{dma::CoherentBuffer, gem},
+};
+use kernel::prelude::*;
 
 /// Memory the DSP can reach through one context bank.
 pub(crate) trait Memory: Send + Sync {
@@ -38,51 +45,65 @@ pub(crate) trait Memory: Send + Sync {
 /// A source of [`Memory`].
 pub(crate) trait Backend: Send + Sync {
     /// Allocates `size` bytes (page multiple, non-zero) for `cb`; `ENOMEM`
-    /// when it cannot, leaving nothing behind.
-    fn alloc(&self, cb: &device::Device, size: usize) -> Result<KBox<dyn Memory>>;
+    /// when it cannot, leaving nothing behind. The memory keeps `cb` alive.
+    fn alloc(&self, cb: &Cb, size: usize) -> Result<KBox<dyn Memory>>;
 }
 
 /// DMA-coherent memory of the CB device.
 pub(crate) struct DmaCoherent;
 
+/// A coherent buffer and the CB it was allocated for. Fields drop in
+/// declaration order: the buffer is freed while the CB is still in its
+/// IOMMU group.
+struct CbCoherent {
+    buf: CoherentBuffer,
+    _cb: Cb,
+}
+
 impl Backend for DmaCoherent {
-    fn alloc(&self, cb: &device::Device, size: usize) -> Result<KBox<dyn Memory>> {
-        let buf = CoherentBuffer::alloc(cb, size)?;
-        Ok(KBox::new(buf, GFP_KERNEL)?)
+    fn alloc(&self, cb: &Cb, size: usize) -> Result<KBox<dyn Memory>> {
+        let buf = CoherentBuffer::alloc(cb.as_dev(), size)?;
+        Ok(KBox::new(
+            CbCoherent {
+                buf,
+                _cb: cb.clone(),
+            },
+            GFP_KERNEL,
+        )?)
     }
 }
 
-impl Memory for CoherentBuffer {
+impl Memory for CbCoherent {
     fn size(&self) -> usize {
-        CoherentBuffer::size(self)
+        self.buf.size()
     }
 
     fn dma_addr(&self) -> u64 {
-        CoherentBuffer::dma_addr(self)
+        self.buf.dma_addr()
     }
 
     fn mmap(&self, vma: &gem::Vma) -> Result {
-        CoherentBuffer::mmap(self, vma)
+        self.buf.mmap(vma)
     }
 
     fn sg_table(&self) -> Result<gem::SgTable> {
-        CoherentBuffer::sg_table(self)
+        self.buf.sg_table()
     }
 
     fn write(&self, off: usize, data: &[u8]) -> Result {
-        CoherentBuffer::write(self, off, data)
+        self.buf.write(off, data)
     }
 
     fn read(&self, off: usize, out: &mut [u8]) -> Result {
-        CoherentBuffer::read(self, off, out)
+        self.buf.read(off, out)
     }
 
     fn copy_from_user(&self, off: usize, addr: u64, len: usize) -> Result {
-        CoherentBuffer::copy_from_user(self, off, addr, len)
+        self.buf.copy_from_user(off, addr, len)
     }
 
     fn copy_to_user(&self, off: usize, addr: u64, len: usize) -> Result {
-        CoherentBuffer::copy_to_user(self, off, addr, len)
+        self.buf.copy_to_user(off, addr, len)
     }
 }
 
@@ -106,7 +127,7 @@ impl MemoryManager {
     }
 
     /// Allocates `size` bytes for `cb`.
-    pub(crate) fn alloc(&self, cb: &device::Device, size: usize) -> Result<KBox<dyn Memory>> {
+    pub(crate) fn alloc(&self, cb: &Cb, size: usize) -> Result<KBox<dyn Memory>> {
         self.backend.alloc(cb, size)
     }
 }

@@ -5,7 +5,8 @@
 //! Each `qcom,fastrpc` rpmsg channel is a DSP. Its device-tree `label` names
 //! it; probing creates its CB devices and its accel device. Removing the
 //! channel (a DSP restart, or module unload) unplugs the accel device, so
-//! open files get `ENODEV` from then on, and removes the CB devices.
+//! open files get `ENODEV` from then on, and drops its handles on the CB
+//! devices (which go once nothing allocated on them is left).
 
 use crate::{
     cb,
@@ -69,7 +70,7 @@ impl Dsp {
 /// unplugged before the CB devices go away.
 pub(crate) struct Channel {
     _accel: accel::Registration<QdaAccel>,
-    _cbs: KVec<cb::Cb>,
+    cbs: KVec<cb::Cb>,
     engine: Arc<Engine>,
 }
 
@@ -106,7 +107,7 @@ impl rpmsg::Driver for QdaRpmsg {
         Ok(KBox::pin(
             Channel {
                 _accel: accel,
-                _cbs: cbs,
+                cbs,
                 engine,
             },
             GFP_KERNEL,
@@ -115,6 +116,10 @@ impl rpmsg::Driver for QdaRpmsg {
 
     fn remove(_rpdev: &rpmsg::Device, chan: &Channel) {
         chan.engine.shutdown();
+        // The rpmsg device is going; CBs that buffers still hold outlive it.
+        for cb in chan.cbs.iter() {
+            cb.orphan();
+        }
     }
 
     fn callback(_rpdev: &rpmsg::Device, chan: &Channel, msg: &[u8], _src: u32) {

@@ -414,6 +414,31 @@ impl<T: Driver> Drop for Registration<T> {
 #[doc(hidden)]
 pub(crate) mod internal {
     pub(crate) use super::super::bindings::{drm_device, drm_file, drm_ioctl_desc};
+
+    /// A section during which the device cannot finish unplugging
+    /// (`drm_dev_enter()` .. `drm_dev_exit()`).
+    pub(crate) struct Entered(i32);
+
+    impl Entered {
+        /// Enters `dev`; `None` once it is unplugged.
+        ///
+        /// # Safety
+        ///
+        /// `dev` must be a valid DRM device for the duration of the call.
+        pub(crate) unsafe fn new(dev: *mut drm_device) -> Option<Self> {
+            let mut idx = 0;
+            // SAFETY: `dev` is valid (safety requirements); `idx` is a
+            // valid out pointer.
+            unsafe { super::super::bindings::drm_dev_enter(dev, &mut idx) }.then_some(Self(idx))
+        }
+    }
+
+    impl Drop for Entered {
+        fn drop(&mut self) {
+            // SAFETY: Entered in `new` with this index, left once.
+            unsafe { super::super::bindings::drm_dev_exit(self.0) };
+        }
+    }
 }
 
 /// Declares the ioctl table of an accel driver.
@@ -470,6 +495,14 @@ macro_rules! declare_accel_ioctls {
                         // call; UAPI structs accept every bit pattern.
                         let data = unsafe {
                             &mut *raw_data.cast::<$crate::declare_accel_ioctls!(@data $arg $(, $data)?)>()
+                        };
+                        // Fenced against unplug: `drm_dev_unplug()` waits for
+                        // handlers already running, later calls get ENODEV.
+                        // SAFETY: `raw_dev` is valid for the call (above).
+                        let Some(_entered) = (unsafe {
+                            $crate::sys::accel::internal::Entered::new(raw_dev)
+                        }) else {
+                            return ::kernel::error::code::ENODEV.to_errno();
                         };
                         match $func(dev, data, file) {
                             Ok(ret) => ret,
