@@ -489,13 +489,18 @@ macro_rules! declare_accel_ioctls {
                         let dev = unsafe { &*raw_dev.cast::<$crate::sys::accel::Device<$drv>>() };
                         // SAFETY: As above.
                         let file = unsafe { $crate::sys::accel::File::<$drv>::from_raw(raw_file) };
-                        // SAFETY: `drm_ioctl()` passes a kernel buffer of at
-                        // least `_IOC_SIZE(cmd)` bytes (the size of `$arg`,
-                        // by construction of `cmd`), exclusively ours for the
-                        // call; UAPI structs accept every bit pattern.
-                        let data = unsafe {
-                            &mut *raw_data.cast::<$crate::declare_accel_ioctls!(@data $arg $(, $data)?)>()
-                        };
+                        // `drm_ioctl()` passes a kernel buffer of at least
+                        // `_IOC_SIZE(cmd)` bytes (the size of `$arg`, by
+                        // construction of `cmd`), exclusively ours for the
+                        // call. It may be a `char` array on the stack with no
+                        // particular alignment (seen at 4-byte offsets on
+                        // arm64), so the argument is copied out and back
+                        // rather than referenced in place.
+                        let raw_arg = raw_data
+                            .cast::<$crate::declare_accel_ioctls!(@data $arg $(, $data)?)>();
+                        // SAFETY: `raw_arg` is valid for reads of the argument
+                        // (above); UAPI structs accept every bit pattern.
+                        let mut arg = unsafe { raw_arg.read_unaligned() };
                         // Fenced against unplug: `drm_dev_unplug()` waits for
                         // handlers already running, later calls get ENODEV.
                         // SAFETY: `raw_dev` is valid for the call (above).
@@ -504,10 +509,15 @@ macro_rules! declare_accel_ioctls {
                         }) else {
                             return ::kernel::error::code::ENODEV.to_errno();
                         };
-                        match $func(dev, data, file) {
+                        let data = &mut arg;
+                        let ret = match $func(dev, data, file) {
                             Ok(ret) => ret,
                             Err(e) => e.to_errno(),
-                        }
+                        };
+                        // SAFETY: As for the read; `drm_ioctl()` copies the
+                        // buffer back to user space for `_IOC_READ` commands.
+                        unsafe { raw_arg.write_unaligned(arg) };
+                        ret
                     }
                     Some(trampoline)
                 },

@@ -290,7 +290,7 @@ impl<T: DeviceData> Bus<T> {
 /// `dev` must be a device added to a bus, `np` its live `of_node`.
 unsafe fn configure_dma(dev: *mut bindings::device, np: *mut bindings::device_node) -> Result {
     // SAFETY: `dev` is valid for the call (safety requirements).
-    let d = unsafe { device::Device::from_raw(dev) };
+    let d: &device::Device = unsafe { device::Device::from_raw(dev) };
     // SAFETY: `dev` has been added to its bus and `np` is its node;
     // `of_iommu_configure()` calls `iommu_probe_device()` itself.
     let ret = unsafe { bindings::of_dma_configure_id(dev, np, true, ptr::null()) };
@@ -453,12 +453,6 @@ impl<T: DeviceData> Device<T> {
     pub(crate) fn as_dev(&self) -> &device::Device {
         // SAFETY: The device is valid while we hold our reference.
         unsafe { device::Device::from_raw(self.raw()) }
-    }
-
-    /// Whether the device is in an IOMMU group (DMA addresses are IOVAs).
-    pub(crate) fn has_iommu_group(&self) -> bool {
-        // SAFETY: The device is valid (type invariant).
-        unsafe { bindings::qda_device_has_iommu_group(self.raw()) }
     }
 
     /// Moves the device out of its parent, to the top of the device
