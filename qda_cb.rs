@@ -224,7 +224,8 @@ impl PinnedDrop for Session {
 }
 
 struct Slot {
-    cb: Cb,
+    /// The CB, until the channel goes away (see [`SessionPool::retire`]).
+    cb: Option<Cb>,
     sid: u32,
     /// The session using the slot and its number of [`SessionRef`]s.
     owner: Option<(Arc<Session>, usize)>,
@@ -247,7 +248,7 @@ impl SessionPool {
             for _ in 0..cb.data().nsessions {
                 slots.push(
                     Slot {
-                        cb: cb.clone(),
+                        cb: Some(cb.clone()),
                         sid: cb.data().sid,
                         owner: None,
                     },
@@ -265,8 +266,22 @@ impl SessionPool {
         )
     }
 
+    /// Drops the pool's handles on its CBs: the channel is gone, so no new
+    /// session will be made, and a CB must not outlive the channel just
+    /// because a file of the unplugged device is still open. Sessions that
+    /// exist keep their own handles.
+    pub(crate) fn retire(&self) {
+        for slot in self.slots.lock().iter_mut() {
+            // Rarely the last handle (the channel holds one until it is
+            // dropped); if it is, the device is deleted here, which takes
+            // no lock of ours.
+            drop(slot.cb.take());
+        }
+    }
+
     /// Returns the session of process `tgid`, taking a free slot for it if
-    /// it has none. `EBUSY` when every slot is taken.
+    /// it has none. `EBUSY` when every slot is taken, `ENODEV` once the pool
+    /// is retired.
     pub(crate) fn acquire(self: &Arc<Self>, tgid: Pid) -> Result<SessionRef> {
         let mut slots = self.slots.lock();
         let existing = slots
@@ -286,7 +301,8 @@ impl SessionPool {
             .find(|(_, s)| s.owner.is_none())
             .ok_or(EBUSY)?;
         let id = u32::try_from(idx + 1).map_err(|_| EINVAL)?;
-        let (sid, cb) = (free.sid, free.cb.clone());
+        // A retired pool hands out no new session.
+        let (sid, cb) = (free.sid, free.cb.clone().ok_or(ENODEV)?);
         let session = Arc::pin_init(
             pin_init!(Session {
                 id,

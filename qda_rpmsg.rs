@@ -71,6 +71,7 @@ impl Dsp {
 pub(crate) struct Channel {
     _accel: accel::Registration<QdaAccel>,
     cbs: KVec<cb::Cb>,
+    pool: Arc<cb::SessionPool>,
     engine: Arc<Engine>,
 }
 
@@ -95,9 +96,10 @@ impl rpmsg::Driver for QdaRpmsg {
         let cbs = cb::create_all(dev, node, dsp)?;
         let engine = Engine::new(sender)?;
         let mm = MemoryManager::dma_coherent();
+        let pool = cb::SessionPool::new(&cbs, engine.clone(), mm)?;
         let data = crate::ioctl::DeviceData {
             dsp,
-            pool: cb::SessionPool::new(&cbs, engine.clone(), mm)?,
+            pool: pool.clone(),
             mm,
             engine: engine.clone(),
         };
@@ -108,6 +110,7 @@ impl rpmsg::Driver for QdaRpmsg {
             Channel {
                 _accel: accel,
                 cbs,
+                pool,
                 engine,
             },
             GFP_KERNEL,
@@ -116,6 +119,9 @@ impl rpmsg::Driver for QdaRpmsg {
 
     fn remove(_rpdev: &rpmsg::Device, chan: &Channel) {
         chan.engine.shutdown();
+        // The accel device (and with it the pool) may outlive the channel
+        // while a file is open; its CB handles must not.
+        chan.pool.retire();
         // The rpmsg device is going; CBs that buffers still hold outlive it.
         for cb in chan.cbs.iter() {
             cb.orphan();

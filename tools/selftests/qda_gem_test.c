@@ -1456,4 +1456,133 @@ TEST_F(restart, mapping_revoked_cleanly_by_dsp_stop)
 	close(fd);
 }
 
+/* Is there a CB device called @name on the qda-cb bus? */
+static int cb_exists(const char *name)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), CB_BUS_DIR "/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+/* How many devices the qda-cb bus has. */
+static int cb_count(void)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir(CB_BUS_DIR);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Is @cb below the channel device of the cdsp accel node? */
+static int cb_under_cdsp(const char *cb)
+{
+	char node[300], path[700];
+
+	if (qda_find_node("cdsp", node, sizeof(node)) != 1)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/accel/%s/device/%s",
+		 strrchr(node, '/') + 1, cb);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * A CB device lives as long as something allocated on it: across a DSP
+ * restart it waits at the top of the device hierarchy for its buffers, and
+ * the channel that comes back takes the same device over (no second device
+ * for the same stream). Without users a stop removes it.
+ */
+TEST_F(restart, cb_device_outlives_channel_while_buffers_live)
+{
+	char sid[16], cb[64], path[300];
+	int fd, dmabuf, n0;
+	uint32_t h, h2;
+	void *p;
+
+	n0 = cb_count();
+	ASSERT_LT(0, n0);
+	fd = qda_open_dsp("cdsp");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gem_create(fd, SZ_KB(64), &h));
+	ASSERT_EQ(0, gem_create(fd, SZ_KB(8), &h2));
+	ASSERT_EQ(0, prime_export(fd, h2, &dmabuf));
+	ASSERT_EQ(0, fdinfo_get(0, fd, "qda-sid", sid, sizeof(sid)));
+	snprintf(cb, sizeof(cb), "qda-cdsp-cb%s", sid);
+	p = gem_mmap(fd, h, SZ_KB(64));
+	ASSERT_NE(MAP_FAILED, p);
+	fill(p, SZ_KB(64), 60, 0);
+	EXPECT_TRUE(cb_under_cdsp(cb));
+
+	ASSERT_EQ(0, mock_control("stop cdsp"));
+	/* Held by the buffers: still on the bus, now without a parent. */
+	EXPECT_TRUE(cb_exists(cb)) TH_LOG("%s", cb);
+	snprintf(path, sizeof(path), "/sys/devices/%s", cb);
+	EXPECT_EQ(0, access(path, F_OK)) TH_LOG("%s", path);
+	/* The CBs nobody uses went with the channel. */
+	EXPECT_EQ(n0 - 4 + 1, cb_count());
+
+	ASSERT_EQ(0, mock_control("start cdsp"));
+	/* Taken over by the new channel: the same count, below the channel. */
+	EXPECT_EQ(n0, cb_count());
+	EXPECT_TRUE(cb_under_cdsp(cb)) TH_LOG("%s", cb);
+	EXPECT_NE(0, access(path, F_OK));
+
+	/* The old file and buffers close cleanly; the new channel keeps it. */
+	EXPECT_EQ(0, munmap(p, SZ_KB(64)));
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(0, close(dmabuf));
+	EXPECT_TRUE(cb_exists(cb));
+	fd = qda_open_dsp("cdsp");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gem_create(fd, SZ_KB(64), &h));
+	p = gem_mmap(fd, h, SZ_KB(64));
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, nonzero(p, SZ_KB(64)));
+	munmap(p, SZ_KB(64));
+	close(fd);
+
+	/* Nothing left on it: a stop takes every cdsp CB away. */
+	ASSERT_EQ(0, mock_control("stop cdsp"));
+	EXPECT_FALSE(cb_exists(cb));
+	EXPECT_EQ(n0 - 4, cb_count());
+	ASSERT_EQ(0, mock_control("start cdsp"));
+	EXPECT_EQ(n0, cb_count());
+}
+
+/* A dma-buf exported before the restart still works, and releases its CB. */
+TEST_F(restart, exported_dmabuf_outlives_channel)
+{
+	char sid[16], cb[64];
+	uint32_t h;
+	int fd, dmabuf;
+	void *p;
+
+	fd = qda_open_dsp("cdsp");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gem_create(fd, SZ_KB(16), &h));
+	ASSERT_EQ(0, fdinfo_get(0, fd, "qda-sid", sid, sizeof(sid)));
+	snprintf(cb, sizeof(cb), "qda-cdsp-cb%s", sid);
+	ASSERT_EQ(0, prime_export(fd, h, &dmabuf));
+	EXPECT_EQ(0, close(fd));
+	p = mmap(NULL, SZ_KB(16), PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	fill(p, SZ_KB(16), 70, 0);
+	ASSERT_EQ(0, munmap(p, SZ_KB(16)));
+
+	ASSERT_EQ(0, mock_control("stop cdsp"));
+	/* Only the dma-buf holds the buffer, and through it the CB. */
+	EXPECT_TRUE(cb_exists(cb));
+	EXPECT_EQ(0, close(dmabuf));
+	EXPECT_FALSE(cb_exists(cb));
+	ASSERT_EQ(0, mock_control("start cdsp"));
+	EXPECT_TRUE(cb_exists(cb));
+}
+
 TEST_HARNESS_MAIN
