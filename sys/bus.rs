@@ -462,7 +462,11 @@ impl<T: DeviceData> Device<T> {
         // SAFETY: The device is added (type invariant); moving to no parent
         // keeps its registration, IOMMU group and DMA state.
         let ret = unsafe {
-            bindings::device_move(self.raw(), ptr::null_mut(), bindings::dpm_order_DPM_ORDER_NONE)
+            bindings::device_move(
+                self.raw(),
+                ptr::null_mut(),
+                bindings::dpm_order_DPM_ORDER_NONE,
+            )
         };
         if ret != 0 {
             dev_warn!(self.as_dev(), "cannot detach from its parent: {}\n", ret);
