@@ -264,7 +264,20 @@ TEST(unload_refused_while_open_then_reload)
 	EXPECT_EQ(1, qda_find_node("adsp", NULL, 0));
 }
 
-TEST(load_unload_loop)
+/* For the module load loops: a Rust module with KASAN under TCG is slow. */
+FIXTURE(slow) {
+	int unused;
+};
+
+FIXTURE_SETUP(slow)
+{
+}
+
+FIXTURE_TEARDOWN(slow)
+{
+}
+
+TEST_F_TIMEOUT(slow, load_unload_loop, 180)
 {
 	int i;
 
