@@ -680,6 +680,17 @@ static int write_str(const char *path, const char *s)
 	return n;
 }
 
+/*
+ * The value for knob @i; QDA_FAULT_VERBOSE overrides the verbose ones (2
+ * logs a stack trace at every injected failure: which call sites fail).
+ */
+static const char *knob_value(size_t i)
+{
+	const char *v = getenv("QDA_FAULT_VERBOSE");
+
+	return v && strstr(knobs[i].path, "/verbose") ? v : knobs[i].value;
+}
+
 /* Sets the first @n knobs, saving their values in @ks; 0 or -errno. */
 static int knobs_set(struct knob_state *ks, size_t n)
 {
@@ -694,7 +705,7 @@ static int knobs_set(struct knob_state *ks, size_t n)
 				return ret;
 			ks->set[i] = 1;
 		}
-		ret = write_str(knobs[i].path, knobs[i].value);
+		ret = write_str(knobs[i].path, knob_value(i));
 		if (ret)
 			return ret;
 	}
@@ -737,35 +748,67 @@ static int fail_nth_get(int fd)
 
 #define MAX_ALIVE	256
 
-/*
- * GEM_CREATE of 64 KiB with the n-th fault point failing, n = 1, 2, ...,
- * until a call passes every fault point; the handles that were created
- * (some calls survive an injected failure by falling back) go to @alive.
- * Every failure must be a clean ENOMEM.  Returns the number of calls.
- */
-static int create_until_success(struct __test_metadata *_metadata, int fd,
-				uint32_t *alive, int *nalive)
+/* What a case makes under fail-nth. */
+struct attempt {
+	int fd;
+	size_t size;
+	/* A dma-buf to PRIME-import, or -1 for GEM_CREATE. */
+	int dmabuf;
+};
+
+static int attempt_once(const struct attempt *a, uint32_t *h)
 {
-	int nth, n, ret, left, bad = 0;
+	if (a->dmabuf >= 0)
+		return prime_import(a->fd, a->dmabuf, h);
+	return gem_create(a->fd, a->size, h);
+}
+
+/*
+ * The call of @a with the n-th fault point failing, n = 1, 2, ..., until a
+ * call passes every fault point; the GEM buffers made (some calls survive
+ * an injected failure: a fallback, or bookkeeping of the debug kernel that
+ * may fail) go to @alive, and so does the last import.  Every failure must
+ * be a clean ENOMEM; *@nfailed counts them.  Returns the number of calls.
+ */
+static int until_success(struct __test_metadata *_metadata,
+			 const struct attempt *a, uint32_t *alive, int *nalive,
+			 int *nfailed)
+{
+	int nth, n, i, ret, left, bad = 0;
+	const char *verbose = getenv("QDA_FAULT_VERBOSE");
 	uint32_t h;
 
 	nth = open(FAIL_NTH, O_RDWR);
 	if (nth < 0)
 		return -1;
 	for (n = 1; n < 2000; n++) {
+		/* Stack dumps are rate-limited to 10 in 5 s: pace them. */
+		if (verbose)
+			sleep_ms(550);
 		ASSERT_EQ(0, fail_nth_set(nth, n));
-		ret = gem_create(fd, SZ_KB(64), &h);
+		ret = attempt_once(a, &h);
 		left = fail_nth_get(nth);
 		fail_nth_set(nth, 0);
 		if (ret) {
+			(*nfailed)++;
 			if (ret != -ENOMEM && bad++ < 10)
-				TH_LOG("fault point %d: GEM_CREATE %d (%s), not ENOMEM",
+				TH_LOG("fault point %d: %d (%s), not ENOMEM",
 				       n, ret, strerror(-ret));
 			EXPECT_EQ(-ENOMEM, ret);
 			EXPECT_EQ(0, left);
 			continue;
 		}
-		if (*nalive < MAX_ALIVE)
+		/*
+		 * An import that survived drops again, or the next attempt
+		 * would find it imported and reach no fault point.
+		 */
+		if (!left && a->dmabuf >= 0) {
+			EXPECT_EQ(0, gem_close(a->fd, h));
+			continue;
+		}
+		for (i = 0; i < *nalive && alive[i] != h; i++)
+			;
+		if (i == *nalive && *nalive < MAX_ALIVE)
 			alive[(*nalive)++] = h;
 		if (left)
 			break;
@@ -774,6 +817,46 @@ static int create_until_success(struct __test_metadata *_metadata, int fd,
 	EXPECT_GT(2000, n);
 	return n;
 }
+
+FIXTURE_VARIANT(failnth) {
+	/* Size of each buffer made under fail-nth. */
+	size_t size;
+	/* PRIME-import one system-heap dma-buf of that size instead. */
+	int import;
+	/* How many of knobs[] to set. */
+	size_t nknobs;
+};
+
+/*
+ * The first calls also bind the session (no memory op before); 64 KiB
+ * IOVAs come from iommu-dma's per-CPU IOVA caches.
+ */
+FIXTURE_VARIANT_ADD(failnth, gem_64k_page_alloc) {
+	.size = SZ_KB(64),
+	.nknobs = KNOBS_PAGE_ALLOC,
+};
+
+/* Slab allocations fail too (the driver's, the DRM core's, iommu-dma's). */
+FIXTURE_VARIANT_ADD(failnth, gem_64k_page_alloc_and_slab) {
+	.size = SZ_KB(64),
+	.nknobs = NKNOBS,
+};
+
+/* Too large for the IOVA caches: every IOVA comes from the IOVA tree. */
+FIXTURE_VARIANT_ADD(failnth, gem_256k_page_alloc_and_slab) {
+	.size = SZ_KB(256),
+	.nknobs = NKNOBS,
+};
+
+/*
+ * PRIME import: the driver attaches the dma-buf to the CB device and maps
+ * it (iommu_dma_map_sg()); a failure must leave no attachment or mapping.
+ */
+FIXTURE_VARIANT_ADD(failnth, import_256k_page_alloc_and_slab) {
+	.size = SZ_KB(256),
+	.import = 1,
+	.nknobs = NKNOBS,
+};
 
 FIXTURE_SETUP(failnth)
 {
@@ -786,63 +869,70 @@ FIXTURE_SETUP(failnth)
 
 FIXTURE_TEARDOWN_PARENT(failnth)
 {
+	/* Whatever happened to the case, fault injection is as it was. */
 	knobs_restore(&self->ks);
 }
 
-static void failnth_case(struct __test_metadata *_metadata,
-			 struct knob_state *ks, size_t nknobs)
+TEST_F_TIMEOUT(failnth, fails_cleanly, 300)
 {
-	uint32_t alive[MAX_ALIVE];
+	struct attempt a = { .size = variant->size, .dmabuf = -1 };
+	const long pages = variant->size / PG;
+	int nalive = 0, nfailed = 0, calls, i;
+	uint32_t alive[MAX_ALIVE], h;
 	struct mock_st s0, s1;
-	int fd, nalive = 0, calls, i;
 	long long sid;
-	long mapped;
 
 	ASSERT_EQ(0, mock_status("cdsp", &s0));
-	/* Every other CB stays idle: this process is the only user. */
+	/* Every CB idle: this process is the only user. */
 	ASSERT_EQ(0, iommu_wait_unmapped("cdsp", CDSP_CBS, 2000));
-	fd = qda_open_dsp("cdsp");
-	ASSERT_LE(0, fd);
+	a.fd = qda_open_dsp("cdsp");
+	ASSERT_LE(0, a.fd);
+	if (variant->import) {
+		a.dmabuf = heap_alloc(variant->size);
+		ASSERT_LE(0, a.dmabuf);
+	}
 
-	ASSERT_EQ(0, knobs_set(ks, nknobs));
-	/* The first calls also bind the session (no memory op before). */
-	calls = create_until_success(_metadata, fd, alive, &nalive);
-	knobs_restore(ks);
-	TH_LOG("%d GEM_CREATE calls, %d buffers made", calls, nalive);
+	ASSERT_EQ(0, knobs_set(&self->ks, variant->nknobs));
+	calls = until_success(_metadata, &a, alive, &nalive, &nfailed);
+	knobs_restore(&self->ks);
+	TH_LOG("%d calls: %d failed, %d buffers made", calls, nfailed,
+	       nalive);
+	/* Failures were injected, and some made the call fail. */
 	ASSERT_LT(1, calls);
+	ASSERT_LT(0, nfailed);
 	ASSERT_LE(1, nalive);
 
 	/* Exactly the live buffers are mapped, nothing from failed calls. */
-	sid = fdinfo_sid(fd);
+	sid = fdinfo_sid(a.fd);
 	ASSERT_LT(0, sid);
-	mapped = iommu_mapped("cdsp", sid);
-	EXPECT_EQ(16L * nalive, mapped);
-	EXPECT_EQ(16L * nalive, iommu_mapped_all("cdsp", CDSP_CBS));
+	EXPECT_EQ(pages * nalive, iommu_mapped("cdsp", sid));
+	EXPECT_EQ(pages * nalive, iommu_mapped_all("cdsp", CDSP_CBS));
 	for (i = 0; i < nalive; i++) {
 		struct buf_info b;
 
-		ASSERT_EQ(0, buffer_info(fd, alive[i], &b));
+		ASSERT_EQ(0, buffer_info(a.fd, alive[i], &b));
+		EXPECT_EQ(1u, b.segments);
 		EXPECT_EQ(0, dsp_resolve("cdsp", b.dsp));
-		EXPECT_EQ(0, dsp_resolve("cdsp", b.dsp + SZ_KB(64) - 1));
+		EXPECT_EQ(0, dsp_resolve("cdsp", b.dsp + variant->size - 1));
 	}
 
 	/* The device works normally afterwards. */
-	ASSERT_EQ(0, gem_create(fd, SZ_KB(64), &alive[0]));
-	EXPECT_EQ(16L * (nalive + 1), iommu_mapped("cdsp", sid));
-	close(fd);
+	if (variant->import) {
+		/* A second import of the same dma-buf is the same object. */
+		ASSERT_EQ(0, prime_import(a.fd, a.dmabuf, &h));
+		EXPECT_EQ(alive[0], h);
+		EXPECT_EQ(pages, iommu_mapped("cdsp", sid));
+		EXPECT_EQ(0, gem_close(a.fd, h));
+		EXPECT_EQ(0, iommu_mapped("cdsp", sid));
+		close(a.dmabuf);
+	} else {
+		ASSERT_EQ(0, gem_create(a.fd, variant->size, &h));
+		EXPECT_EQ(pages * (nalive + 1), iommu_mapped("cdsp", sid));
+	}
+	close(a.fd);
 	EXPECT_EQ(0, iommu_wait_unmapped("cdsp", CDSP_CBS, 3000));
 	ASSERT_EQ(0, mock_status("cdsp", &s1));
 	EXPECT_EQ(s0.faults, s1.faults);
-}
-
-TEST_F_TIMEOUT(failnth, gem_create_page_alloc_failures, 300)
-{
-	failnth_case(_metadata, &self->ks, KNOBS_PAGE_ALLOC);
-}
-
-TEST_F_TIMEOUT(failnth, gem_create_page_and_slab_failures, 300)
-{
-	failnth_case(_metadata, &self->ks, NKNOBS);
 }
 
 TEST_HARNESS_MAIN
