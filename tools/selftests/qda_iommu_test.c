@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <linux/udmabuf.h>
 
 #include "qda_common.h"
 #include "qda_gem.h"
@@ -476,6 +477,91 @@ TEST_F_TIMEOUT(iommu, big_import_is_one_segment, 120)
 	close(fd);
 	munmap(w, len);
 	close(heap);
+}
+
+/* ================= an import beyond the IOVA space ================= */
+
+/*
+ * A udmabuf of @n times the first @len bytes of a fresh memfd: a large
+ * buffer that takes @len bytes of RAM.  An fd or -errno.
+ */
+static int udmabuf_repeat(size_t len, unsigned int n)
+{
+	struct udmabuf_create_list *l;
+	unsigned int i;
+	int memfd, dev, ret;
+
+	l = calloc(1, sizeof(*l) + n * sizeof(l->list[0]));
+	if (!l)
+		return -ENOMEM;
+	memfd = memfd_create("qda_iommu_test", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (memfd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (ftruncate(memfd, len) || fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		ret = -errno;
+		goto out_memfd;
+	}
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		ret = -errno;
+		goto out_memfd;
+	}
+	l->flags = UDMABUF_FLAGS_CLOEXEC;
+	l->count = n;
+	for (i = 0; i < n; i++) {
+		l->list[i].memfd = memfd;
+		l->list[i].size = len;
+	}
+	ret = ioctl(dev, UDMABUF_CREATE_LIST, l);
+	if (ret < 0)
+		ret = -errno;
+	close(dev);
+out_memfd:
+	close(memfd);
+out:
+	free(l);
+	return ret;
+}
+
+TEST_F_TIMEOUT(iommu, import_beyond_iova_space_fails_cleanly, 120)
+{
+	struct buf_info b;
+	long long sid;
+	uint32_t h, h0;
+	int fd, big, small, ret;
+
+	/* 4 GiB: more than a CB's 32-bit IOVA space can ever hold. */
+	big = udmabuf_repeat(SZ_MB(4), 1024);
+	if (big == -ENOENT || big == -EINVAL)
+		SKIP(return, "no udmabuf lists: %d", big);
+	ASSERT_LE(0, big) TH_LOG("udmabuf: %d", big);
+	fd = qda_open_dsp("cdsp");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gem_create(fd, SZ_KB(64), &h0));
+	sid = fdinfo_sid(fd);
+	ASSERT_LT(0, sid);
+
+	/* Mapping it for the CB fails in the IOVA allocator. */
+	ret = prime_import(fd, big, &h);
+	EXPECT_EQ(-ENOMEM, ret) TH_LOG("import: %d (%s)", ret, strerror(-ret));
+	EXPECT_EQ(-ENOENT, buffer_info(fd, h0 + 1, &b));
+	EXPECT_EQ(16, iommu_mapped("cdsp", sid));
+	/* Again: nothing from the first attempt is in the way. */
+	EXPECT_EQ(-ENOMEM, prime_import(fd, big, &h));
+	close(big);
+
+	/* The CB maps the next import normally. */
+	small = udmabuf_repeat(SZ_MB(4), 1);
+	ASSERT_LE(0, small);
+	ASSERT_EQ(0, prime_import(fd, small, &h));
+	ASSERT_EQ(0, buffer_info(fd, h, &b));
+	EXPECT_EQ(1u, b.segments);
+	EXPECT_EQ(0, dsp_resolve("cdsp", b.dsp + SZ_MB(4) - 1));
+	EXPECT_EQ(16 + (long)(SZ_MB(4) / PG), iommu_mapped("cdsp", sid));
+	close(small);
+	close(fd);
 }
 
 /* ================= DSP restart with everything live ================= */
