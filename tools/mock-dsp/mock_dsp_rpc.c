@@ -331,6 +331,8 @@ static s32 mock_check_buf(struct mock_call *c, unsigned int i)
 		struct mock_phy_page *pg = &c->pages[a->pgidx + j];
 		u64 addr = pg->addr & MOCK_ADDR_MASK;
 		u32 sid = pg->addr >> MOCK_SID_SHIFT;
+		/* Behind an IOMMU each SID has its own address space. */
+		bool in_payload_space = !c->chan->iommu || sid == c->sid;
 
 		if (sid && sid != c->sid)
 			mock_violation(c, "arg %u: page SID %u, payload SID %u",
@@ -341,9 +343,10 @@ static s32 mock_check_buf(struct mock_call *c, unsigned int i)
 				       i, pg->addr, pg->size);
 			return MOCK_EBADPARM;
 		}
-		if (addr >= c->base && addr + pg->size <= end) {
+		if (in_payload_space && addr >= c->base && addr + pg->size <= end) {
 			ninl++;
-		} else if (addr < end && addr + pg->size > c->base) {
+		} else if (in_payload_space && addr < end &&
+			   addr + pg->size > c->base) {
 			mock_violation(c, "arg %u: page 0x%llx size 0x%llx straddles the payload",
 				       i, pg->addr, pg->size);
 			return MOCK_EBADPARM;
