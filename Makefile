@@ -80,8 +80,8 @@ GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-format-truncation -I$(QDA
 	-I$(QDA_HDR)/drm \
 	-I$(CURDIR)/uapi -I$(CURDIR)/uapi/drm -I$(QDA_KSRC)/tools/testing/selftests
 GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda-demo $(GUEST)/qda_test \
-	$(GUEST)/fastrpc_test $(GUEST)/qda_gem_test $(GUEST)/qda_rpc_test $(GUEST)/xval_test \
-	$(GUEST)/qda-bench
+	$(GUEST)/fastrpc_test $(GUEST)/qda_gem_test $(GUEST)/qda_rpc_test $(GUEST)/qda_iommu_test \
+	$(GUEST)/xval_test $(GUEST)/qda-bench
 
 guest: $(GUEST_BINS)
 
@@ -93,7 +93,8 @@ $(GUEST)/qda-bench: tools/bench/qda-bench.c uapi/drm/qda_accel.h $(ENV_FILE)
 	@mkdir -p $(GUEST)
 	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
 
-$(GUEST)/%: tools/selftests/%.c tools/selftests/qda_common.h tools/selftests/qda_gem.h tools/selftests/xval.h uapi/drm/qda_accel.h $(ENV_FILE)
+$(GUEST)/%: tools/selftests/%.c tools/selftests/qda_common.h tools/selftests/qda_gem.h \
+		tools/selftests/qda_rpc.h tools/selftests/xval.h uapi/drm/qda_accel.h $(ENV_FILE)
 	@mkdir -p $(GUEST)
 	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $< -lpthread
 

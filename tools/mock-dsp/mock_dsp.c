@@ -32,7 +32,19 @@
  * and reverts it on unload.  The xdsp and mdsp channels are malformed on
  * purpose (for the drivers' probe error paths) and stay down until started.
  * The CB nodes are not turned into devices by this module; the bound driver
- * does that (fastrpc.c calls of_platform_populate()).
+ * does that (fastrpc.c calls of_platform_populate()).  /qda-mock is marked
+ * OF_POPULATED before the changeset is applied, so the OF reconfig notifier
+ * makes no platform device for it.
+ *
+ * IOMMU.  When the platform has an "arm,smmu-v3" node (QEMU's
+ * virt,iommu=smmuv3 on arm64) every CB node also gets
+ *
+ *	iommus = <&smmu STREAM-ID>;
+ *
+ * with STREAM-ID = 0x100 * (channel index + 1) + reg, which differs from
+ * the reg (the SID the drivers put in DSP addresses) as on real boards and
+ * is unique across channels: cdsp 0x101-0x104, adsp 0x201-0x202, xdsp 0x301,
+ * mdsp 0x401.  Without one (x86_64) the nodes are exactly as above.
  *
  * Channels.  Each fastrpc-<label> node gets its own faux device
  * ("qda-mock-<label>", standing for the glink edge of that DSP) as parent of
@@ -50,11 +62,20 @@
  *
  * The DSP (mock_dsp_rpc.c).  Every message of at least 40 bytes is a FastRPC
  * request (struct mock_invoke_req); shorter ones are counted and dropped.  The
- * DSP reads the payload at the request's address (SID in bits 63:32, physical
+ * DSP reads the payload at the request's address (SID in bits 63:32, device
  * address below), checks every metadata field, counting each protocol
  * violation, runs the method (init handle, capability query, remotectl,
  * listener, test skel, calculator; see Documentation/accel/qda/mock-dsp.rst),
  * writes the output buffers back and answers {u64 ctx; s32 retval; u32 pad}.
+ *
+ * DSP memory (mock_dsp_mem.c).  Every address the DSP dereferences (payload,
+ * argument pages, mmap/mem_map page lists, create's init memory) is resolved
+ * as a DSP would: without an IOMMU the device address is physical and must
+ * be RAM (dma-direct); behind one it is an IOVA of the DMA domain of the CB
+ * device the bound driver made below the rpmsg device for the CB node whose
+ * reg is the SID, translated page by page with iommu_iova_to_phys().  An
+ * address that does not translate is a DSP fault: a violation, counted in
+ * faults too, and the call fails with AEE_EBADPARM.
  * The delay_ms module parameter (writable at run time in
  * /sys/module/qda_mock_dsp/parameters/) makes the DSP sleep that long before
  * handling each message, so tests can keep requests in flight across a stop;
@@ -73,8 +94,11 @@
  * Counters.  Per channel, cumulative over restarts: received (every message
  * accepted by a send op), answered (responses handed to a callback), dropped
  * (too short, discarded by a stop or a "drop" fault, or the endpoint was
- * destroyed) and violations (protocol violations seen by the DSP side); and
- * the DSP's live processes, mappings and opened handles, reset by a restart.
+ * destroyed), violations (protocol violations seen by the DSP side),
+ * translations (pages the DSP side looked up through an IOMMU domain) and
+ * faults (DSP addresses that did not translate; both stay 0 without an
+ * IOMMU); and the DSP's live processes, mappings and opened handles, reset
+ * by a restart.
  *
  * Control.  /sys/kernel/debug/qda_mock_dsp/control accepts one command per
  * write:
@@ -84,6 +108,10 @@
  *			responses still queued are dropped.
  *	start <label>	register a fresh rpmsg device for the channel.
  *	restart <label>	stop (if up) then start.
+ *	resolve <label> <hexaddr>
+ *			succeeds if the DSP address (SID in bits 63:32)
+ *			resolves to RAM on that up channel, else -EFAULT;
+ *			counts no violation, translation or fault.
  *	delay <label> <ms>, drop|dup|corrupt|short <label> [n],
  *	restart-mid-call <label>, clear <label>
  *			fault controls, see mock-dsp.rst.
@@ -92,7 +120,16 @@
  * a started channel.  Reading control (or status) prints one line per
  * channel:
  *	<label> up|down received=N answered=N dropped=N violations=N
- *		processes=N mappings=N handles=N
+ *		processes=N mappings=N handles=N translations=N faults=N
+ *
+ * IOMMU page tables.  /sys/kernel/debug/qda_mock_dsp/iommu prints, for each
+ * CB of every up channel whose device (below the rpmsg device) is in an
+ * IOMMU group:
+ *	<label> cb<reg> sid <stream ID> mapped=<pages>
+ * where pages counts the pages of the IOVA window [0xf0000000, 0x100000000)
+ * that the CB's DMA domain maps (iommu_iova_to_phys() != 0).  iommu-dma
+ * allocates a 32-bit device's IOVAs top-down, so every test allocation
+ * lands in that window.
  *
  * Unloading stops every channel, waits for the rpmsg devices to be released,
  * then destroys the faux devices and reverts the device tree.
@@ -162,6 +199,13 @@ static const struct mock_cb_desc mock_cdsp_cbs[] = {
 static const struct mock_cb_desc mock_adsp_cbs[] = {
 	{ .reg = 1 }, { .reg = 2 },
 };
+
+/*
+ * Stream ID of CB @reg of channel @idx behind the SMMU: unlike the reg (the
+ * SID the drivers put in DSP addresses), unique across the channels, as on
+ * real boards.
+ */
+#define MOCK_STREAM_ID(idx, reg)	(0x100 * ((idx) + 1) + (reg))
 
 /* More sessions than a channel may have (FASTRPC_MAX_SESSIONS is 14). */
 static const struct mock_cb_desc mock_mdsp_cbs[] = {
@@ -287,6 +331,11 @@ static void mock_rx_work(struct irq_work *work)
 const char *mock_chan_label(const struct mock_channel *chan)
 {
 	return chan->desc->label;
+}
+
+struct device *mock_msg_rpdev(struct mock_msg *msg)
+{
+	return &msg->mept->ept.rpdev->dev;
 }
 
 /* Hand a response to the endpoint, from hard IRQ or the workqueue. */
@@ -708,13 +757,15 @@ static int mock_control_show(struct seq_file *m, void *unused)
 		dropped = chan->dropped;
 		spin_unlock_irqrestore(&chan->lock, flags);
 
-		seq_printf(m, "%s %s received=%llu answered=%llu dropped=%llu violations=%lld processes=%u mappings=%u handles=%u\n",
+		seq_printf(m, "%s %s received=%llu answered=%llu dropped=%llu violations=%lld processes=%u mappings=%u handles=%u translations=%lld faults=%lld\n",
 			   chan->desc->label, chan->mrpdev ? "up" : "down",
 			   received, answered, dropped,
 			   (long long)atomic64_read(&chan->violations),
 			   READ_ONCE(chan->dsp.nprocs),
 			   READ_ONCE(chan->dsp.nmaps),
-			   READ_ONCE(chan->dsp.nhandles));
+			   READ_ONCE(chan->dsp.nhandles),
+			   (long long)atomic64_read(&chan->translations),
+			   (long long)atomic64_read(&chan->dsp_faults));
 	}
 	mutex_unlock(&mock_lock);
 
@@ -757,6 +808,29 @@ static int mock_control_fault(struct mock_channel *chan, const char *cmd,
 	return ret;
 }
 
+/* "resolve <label> <hexaddr>": 0 if the DSP address resolves to RAM. */
+static int mock_control_resolve(struct mock_channel *chan, const char *arg)
+{
+	u64 addr;
+	int ret;
+
+	if (!arg || kstrtou64(arg, 16, &addr))
+		return -EINVAL;
+
+	mutex_lock(&mock_lock);
+	ret = -EFAULT;
+	if (chan->mrpdev)
+		ret = mock_mem_resolve(chan, &chan->mrpdev->rpdev.dev, addr);
+	mutex_unlock(&mock_lock);
+
+	return ret;
+}
+
+static const char * const mock_commands[] = {
+	"start", "stop", "restart", "resolve", "drop", "dup", "corrupt",
+	"short", "delay", "restart-mid-call", "clear",
+};
+
 static ssize_t mock_control_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
@@ -782,16 +856,14 @@ static ssize_t mock_control_write(struct file *file, const char __user *ubuf,
 			args = NULL;
 	}
 	chan = mock_channel_find(label);
-	if (!chan) {
-		if (!strcmp(cmd, "start") || !strcmp(cmd, "stop") ||
-		    !strcmp(cmd, "restart") || !strcmp(cmd, "drop") ||
-		    !strcmp(cmd, "dup") || !strcmp(cmd, "corrupt") ||
-		    !strcmp(cmd, "short") || !strcmp(cmd, "delay") ||
-		    !strcmp(cmd, "restart-mid-call") || !strcmp(cmd, "clear"))
-			return -ENODEV;
-		return -EINVAL;
-	}
+	if (!chan)
+		return match_string(mock_commands, ARRAY_SIZE(mock_commands),
+				    cmd) < 0 ? -EINVAL : -ENODEV;
 
+	if (!strcmp(cmd, "resolve")) {
+		ret = mock_control_resolve(chan, args);
+		return ret ? ret : count;
+	}
 	if (strcmp(cmd, "start") && strcmp(cmd, "stop") &&
 	    strcmp(cmd, "restart")) {
 		ret = mock_control_fault(chan, cmd, args);
@@ -824,8 +896,32 @@ static int mock_status_show(struct seq_file *m, void *unused)
 
 DEFINE_SHOW_ATTRIBUTE(mock_status);
 
+/* The CB devices' IOMMU page tables, as the DSP would find them. */
+static int mock_iommu_show(struct seq_file *m, void *unused)
+{
+	unsigned int i;
+
+	mutex_lock(&mock_lock);
+	for (i = 0; i < ARRAY_SIZE(mock_channels); i++) {
+		struct mock_channel *chan = &mock_channels[i];
+
+		if (chan->mrpdev)
+			mock_mem_show_iommu(m, chan, &chan->mrpdev->rpdev.dev);
+	}
+	mutex_unlock(&mock_lock);
+
+	return 0;
+}
+
+DEFINE_SHOW_ATTRIBUTE(mock_iommu);
+
+/*
+ * @smmu is the phandle of the platform's SMMU, 0 without one; @sid the
+ * stream ID of the CB behind it.
+ */
 static int mock_add_cb_node(struct device_node *parent,
-			    const struct mock_cb_desc *cb)
+			    const struct mock_cb_desc *cb, phandle smmu,
+			    u32 sid)
 {
 	struct device_node *np;
 	char name[32];
@@ -844,6 +940,13 @@ static int mock_add_cb_node(struct device_node *parent,
 		ret = of_changeset_add_prop_u32(&mock_ocs, np,
 						"qcom,nsessions",
 						cb->nsessions);
+	if (!ret && smmu) {
+		u32 iommus[2] = { smmu, sid };
+
+		ret = of_changeset_add_prop_u32_array(&mock_ocs, np, "iommus",
+						      iommus,
+						      ARRAY_SIZE(iommus));
+	}
 	/* The changeset holds its own reference. */
 	of_node_put(np);
 
@@ -851,7 +954,7 @@ static int mock_add_cb_node(struct device_node *parent,
 }
 
 static int mock_add_channel_node(struct device_node *parent,
-				 struct mock_channel *chan)
+				 struct mock_channel *chan, phandle smmu)
 {
 	const struct mock_chan_desc *desc = chan->desc;
 	struct device_node *np;
@@ -882,15 +985,39 @@ static int mock_add_channel_node(struct device_node *parent,
 		ret = of_changeset_add_prop_u32(&mock_ocs, np,
 						"#size-cells", 0);
 	for (i = 0; !ret && i < desc->ncbs; i++)
-		ret = mock_add_cb_node(np, &desc->cbs[i]);
+		ret = mock_add_cb_node(np, &desc->cbs[i], smmu,
+				       MOCK_STREAM_ID(chan - mock_channels,
+						      desc->cbs[i].reg));
+	chan->iommu = smmu != 0;
 
 	return ret;
+}
+
+/*
+ * The phandle of the platform's SMMUv3 (QEMU virt,iommu=smmuv3), or 0 when
+ * there is none (x86_64) or it cannot be referenced.
+ */
+static phandle mock_find_smmu(void)
+{
+	struct device_node *np;
+	phandle ph = 0;
+
+	np = of_find_compatible_node(NULL, NULL, "arm,smmu-v3");
+	if (!np)
+		return 0;
+	if (np->phandle)
+		ph = np->phandle;
+	else
+		pr_warn("%pOF has no phandle: CBs not behind it\n", np);
+	of_node_put(np);
+	return ph;
 }
 
 static int mock_of_create(void)
 {
 	struct device_node *root;
 	unsigned int i;
+	phandle smmu;
 	int ret = 0;
 
 	if (!of_root) {
@@ -905,9 +1032,16 @@ static int mock_of_create(void)
 		goto err_destroy;
 	}
 	of_node_put(root);
+	/*
+	 * Not a device: without this the OF reconfig notifier makes a
+	 * platform device for a new child of the root (on arm64), and nothing
+	 * but the FastRPC drivers may populate what lies below.
+	 */
+	of_node_set_flag(root, OF_POPULATED);
 
+	smmu = mock_find_smmu();
 	for (i = 0; !ret && i < ARRAY_SIZE(mock_channels); i++)
-		ret = mock_add_channel_node(root, &mock_channels[i]);
+		ret = mock_add_channel_node(root, &mock_channels[i], smmu);
 	if (!ret)
 		ret = of_changeset_apply(&mock_ocs);
 	if (ret)
@@ -1002,6 +1136,8 @@ static int __init mock_dsp_init(void)
 		INIT_DELAYED_WORK(&chan->deferred_work, mock_deferred_work);
 		INIT_WORK(&chan->restart_work, mock_restart_work);
 		atomic64_set(&chan->violations, 0);
+		atomic64_set(&chan->translations, 0);
+		atomic64_set(&chan->dsp_faults, 0);
 		mock_rpc_init(chan);
 		/*
 		 * Not IRQ_WORK_INIT_HARD: a plain irq_work runs in hard-IRQ
@@ -1028,6 +1164,8 @@ static int __init mock_dsp_init(void)
 			    &mock_control_fops);
 	debugfs_create_file("status", 0400, mock_debugfs, NULL,
 			    &mock_status_fops);
+	debugfs_create_file("iommu", 0400, mock_debugfs, NULL,
+			    &mock_iommu_fops);
 
 	pr_info("mock DSP channels up (hardirq_rx=%d)\n", hardirq_rx);
 	return 0;

@@ -8,6 +8,7 @@
 #define QDA_MOCK_DSP_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/irq_work.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -38,8 +39,26 @@ struct mock_invoke_rsp {
 
 static_assert(sizeof(struct mock_invoke_rsp) == 16);
 
+/*
+ * A DSP address: the context bank's SID (its reg) in bits 63:32, as
+ * fastrpc.c's default_soc_data puts it, the device address below.
+ */
+#define MOCK_SID_SHIFT		32
+#define MOCK_ADDR_MASK		GENMASK_ULL(MOCK_SID_SHIFT - 1, 0)
+
+/*
+ * Where iommu-dma puts the IOVAs of a 32-bit device: it allocates top-down
+ * from the DMA limit, so every test allocation lands in this window, which
+ * the debugfs "iommu" file scans page by page.
+ */
+#define MOCK_IOVA_WINDOW_START	0xf0000000ull
+#define MOCK_IOVA_WINDOW_END	0x100000000ull
+
+struct device;
 struct device_node;
 struct faux_device;
+struct iommu_domain;
+struct seq_file;
 struct mock_channel;
 struct mock_ept;
 struct mock_rpdev;
@@ -108,10 +127,21 @@ struct mock_channel {
 	u64 answered;
 	u64 dropped;
 	atomic64_t violations;
+	/*
+	 * Set at load when the CB nodes got an iommus property: the DSP then
+	 * sees IOVAs of the CB devices' IOMMU domains, not physical memory.
+	 */
+	bool iommu;
+	/* Pages the DSP side translated through a CB's domain. */
+	atomic64_t translations;
+	/* DSP addresses that did not translate (also violations). */
+	atomic64_t dsp_faults;
 	struct mock_dsp_state dsp;
 };
 
 const char *mock_chan_label(const struct mock_channel *chan);
+/* The rpmsg device @msg arrived on; registered while it is handled. */
+struct device *mock_msg_rpdev(struct mock_msg *msg);
 
 /* Transport services for the DSP side (mock_dsp.c). */
 void mock_msg_done(struct mock_channel *chan, struct mock_msg *msg,
@@ -119,6 +149,34 @@ void mock_msg_done(struct mock_channel *chan, struct mock_msg *msg,
 void mock_respond(struct mock_channel *chan, struct mock_msg *msg, s32 retval);
 void mock_respond_later(struct mock_channel *chan, struct mock_msg *msg,
 			s32 retval, unsigned int ms);
+
+/*
+ * How the DSP reaches memory (mock_dsp_mem.c).  A struct mock_mem lives for
+ * one request (or one control command) and caches the context bank of the
+ * last address it resolved.
+ */
+struct mock_mem {
+	struct mock_channel *chan;
+	/* The channel's rpmsg device: the CB devices are its children. */
+	struct device *rpdev;
+	/* Count translations in chan->translations. */
+	bool count;
+	/* The cached CB: its reg, device (a reference) and DMA domain. */
+	u32 sid;
+	struct device *cb;
+	struct iommu_domain *domain;
+};
+
+void mock_mem_init(struct mock_mem *mem, struct mock_channel *chan,
+		   struct device *rpdev, bool count);
+void mock_mem_release(struct mock_mem *mem);
+int mock_mem_check(struct mock_mem *mem, u64 addr, u64 len);
+int mock_mem_copy(struct mock_mem *mem, u64 addr, void *buf, u64 len,
+		  bool to_dsp);
+int mock_mem_resolve(struct mock_channel *chan, struct device *rpdev,
+		     u64 addr);
+void mock_mem_show_iommu(struct seq_file *m, struct mock_channel *chan,
+			 struct device *rpdev);
 
 /* The DSP side (mock_dsp_rpc.c). */
 void mock_rpc_init(struct mock_channel *chan);

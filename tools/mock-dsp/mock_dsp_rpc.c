@@ -18,7 +18,6 @@
 
 #include <linux/align.h>
 #include <linux/crc32.h>
-#include <linux/highmem.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
@@ -51,9 +50,6 @@
 #define MOCK_ALIGN		128
 #define MOCK_MAX_FDLIST		16
 #define MOCK_MAX_CRCLIST	64
-/* fastrpc.c default_soc_data: the context bank's SID sits at bit 32. */
-#define MOCK_SID_SHIFT		32
-#define MOCK_ADDR_MASK		GENMASK_ULL(MOCK_SID_SHIFT - 1, 0)
 #define MOCK_MAX_PAYLOAD	SZ_64M
 /* Largest buffer a method copies. */
 #define MOCK_MAX_BUF		SZ_16M
@@ -218,6 +214,8 @@ struct mock_call {
 	void *meta;
 	struct mock_phy_page *pages;
 	struct mock_arg *args;
+	/* How this request's addresses reach memory. */
+	struct mock_mem mem;
 	/* Answer after this many ms (method "sleep"). */
 	unsigned int defer_ms;
 	/* The message now waits on a process's parked list. */
@@ -226,60 +224,62 @@ struct mock_call {
 	struct list_head release;
 };
 
+static void mock_vviolation(struct mock_call *c, const char *what,
+			    const char *fmt, va_list args)
+{
+	struct va_format vaf;
+	va_list aq;
+
+	atomic64_inc(&c->chan->violations);
+	/* A va_list parameter may be an array: format a copy. */
+	va_copy(aq, args);
+	vaf.fmt = fmt;
+	vaf.va = &aq;
+	pr_info_ratelimited("%s: %s: handle 0x%x sc 0x%08x ctx 0x%llx: %pV\n",
+			    mock_chan_label(c->chan), what, c->req.handle,
+			    c->req.sc, c->req.ctx, &vaf);
+	va_end(aq);
+}
+
 static __printf(2, 3) void mock_violation(struct mock_call *c,
 					  const char *fmt, ...)
 {
-	struct va_format vaf;
 	va_list args;
 
-	atomic64_inc(&c->chan->violations);
 	va_start(args, fmt);
-	vaf.fmt = fmt;
-	vaf.va = &args;
-	pr_info_ratelimited("%s: violation: handle 0x%x sc 0x%08x ctx 0x%llx: %pV\n",
-			    mock_chan_label(c->chan), c->req.handle, c->req.sc,
-			    c->req.ctx, &vaf);
+	mock_vviolation(c, "violation", fmt, args);
 	va_end(args);
 }
 
-/* Is [phys, phys + size) ordinary RAM the DSP could reach? */
-static bool mock_ram_ok(u64 phys, u64 size)
+/*
+ * The DSP cannot reach an address it was given (mock_mem_check() or
+ * mock_mem_copy() failed): a violation, and behind an IOMMU a DSP fault.
+ */
+static __printf(2, 3) void mock_unreachable(struct mock_call *c,
+					    const char *fmt, ...)
 {
-	unsigned long pfn, last;
+	bool fault = c->chan->iommu;
+	va_list args;
 
-	if (!size || phys + size < phys)
-		return false;
-	last = PHYS_PFN(phys + size - 1);
-	for (pfn = PHYS_PFN(phys); pfn <= last; pfn++) {
-		if (!pfn_valid(pfn) || PageReserved(pfn_to_page(pfn)))
-			return false;
-		if (!(pfn & 1023))
-			cond_resched();
-	}
-	return true;
+	if (fault)
+		atomic64_inc(&c->chan->dsp_faults);
+	va_start(args, fmt);
+	mock_vviolation(c, fault ? "violation: DSP fault" : "violation", fmt,
+			args);
+	va_end(args);
 }
 
-/* Copy between a kernel buffer and RAM already checked by mock_ram_ok(). */
-static void mock_ram_copy(u64 phys, void *buf, size_t len, bool to_ram)
+/* What an unreachable address is, for the log. */
+static const char *mock_unreachable_what(struct mock_call *c)
 {
-	while (len) {
-		size_t off = offset_in_page(phys);
-		size_t chunk = min_t(size_t, len, PAGE_SIZE - off);
-		void *va = kmap_local_page(pfn_to_page(PHYS_PFN(phys)));
-
-		if (to_ram)
-			memcpy(va + off, buf, chunk);
-		else
-			memcpy(buf, va + off, chunk);
-		kunmap_local(va);
-		phys += chunk;
-		buf += chunk;
-		len -= chunk;
-	}
+	return c->chan->iommu ? "is not mapped for this DSP" : "is not RAM";
 }
 
-/* Copy argument @i between its DSP-side pages and its kernel copy. */
-static void mock_arg_copy(struct mock_call *c, unsigned int i, bool to_dsp)
+/*
+ * Copy argument @i between its DSP-side pages and its kernel copy; 0 or a
+ * DSP error code (a DSP fault).
+ */
+static s32 mock_arg_copy(struct mock_call *c, unsigned int i, bool to_dsp)
 {
 	struct mock_arg *a = &c->args[i];
 	u64 skip = a->pv & ~PAGE_MASK;
@@ -296,12 +296,18 @@ static void mock_arg_copy(struct mock_call *c, unsigned int i, bool to_dsp)
 			continue;
 		}
 		chunk = min(pg->size - skip, left);
-		mock_ram_copy((pg->addr & MOCK_ADDR_MASK) + skip, buf, chunk,
-			      to_dsp);
+		if (mock_mem_copy(&c->mem, pg->addr + skip, buf, chunk,
+				  to_dsp)) {
+			mock_unreachable(c, "arg %u: page 0x%llx size 0x%llx %s",
+					 i, pg->addr, pg->size,
+					 mock_unreachable_what(c));
+			return MOCK_EBADPARM;
+		}
 		buf += chunk;
 		left -= chunk;
 		skip = 0;
 	}
+	return 0;
 }
 
 /* Check the pages of argument @i; 0 or a DSP error code. */
@@ -325,6 +331,8 @@ static s32 mock_check_buf(struct mock_call *c, unsigned int i)
 		struct mock_phy_page *pg = &c->pages[a->pgidx + j];
 		u64 addr = pg->addr & MOCK_ADDR_MASK;
 		u32 sid = pg->addr >> MOCK_SID_SHIFT;
+		/* Behind an IOMMU each SID has its own address space. */
+		bool in_payload_space = !c->chan->iommu || sid == c->sid;
 
 		if (sid && sid != c->sid)
 			mock_violation(c, "arg %u: page SID %u, payload SID %u",
@@ -335,15 +343,17 @@ static s32 mock_check_buf(struct mock_call *c, unsigned int i)
 				       i, pg->addr, pg->size);
 			return MOCK_EBADPARM;
 		}
-		if (addr >= c->base && addr + pg->size <= end) {
+		if (in_payload_space && addr >= c->base && addr + pg->size <= end) {
 			ninl++;
-		} else if (addr < end && addr + pg->size > c->base) {
+		} else if (in_payload_space && addr < end &&
+			   addr + pg->size > c->base) {
 			mock_violation(c, "arg %u: page 0x%llx size 0x%llx straddles the payload",
 				       i, pg->addr, pg->size);
 			return MOCK_EBADPARM;
-		} else if (!mock_ram_ok(addr, pg->size)) {
-			mock_violation(c, "arg %u: page 0x%llx size 0x%llx is not RAM",
-				       i, pg->addr, pg->size);
+		} else if (mock_mem_check(&c->mem, pg->addr, pg->size)) {
+			mock_unreachable(c, "arg %u: page 0x%llx size 0x%llx %s",
+					 i, pg->addr, pg->size,
+					 mock_unreachable_what(c));
 			return MOCK_EBADPARM;
 		}
 		total += pg->size;
@@ -423,9 +433,9 @@ static s32 mock_decode(struct mock_call *c)
 			       c->req.addr, c->size, c->metalen);
 		return MOCK_EBADPARM;
 	}
-	if (!mock_ram_ok(c->base, c->size)) {
-		mock_violation(c, "payload 0x%llx size 0x%llx is not RAM",
-			       c->req.addr, c->size);
+	if (mock_mem_check(&c->mem, c->req.addr, c->size)) {
+		mock_unreachable(c, "payload 0x%llx size 0x%llx %s",
+				 c->req.addr, c->size, mock_unreachable_what(c));
 		return MOCK_EBADPARM;
 	}
 
@@ -433,7 +443,11 @@ static s32 mock_decode(struct mock_call *c)
 	c->args = kvcalloc(max(c->n, 1u), sizeof(*c->args), GFP_KERNEL);
 	if (!c->meta || !c->args)
 		return MOCK_ENOMEMORY;
-	mock_ram_copy(c->base, c->meta, c->metalen, false);
+	if (mock_mem_copy(&c->mem, c->req.addr, c->meta, c->metalen, false)) {
+		mock_unreachable(c, "payload 0x%llx metadata %s", c->req.addr,
+				 mock_unreachable_what(c));
+		return MOCK_EBADPARM;
+	}
 	ra = c->meta;
 	ib = (void *)(ra + c->n);
 	c->pages = (void *)(ib + c->n);
@@ -480,18 +494,27 @@ static s32 mock_decode(struct mock_call *c)
 		a->buf = kvmalloc(a->len, GFP_KERNEL);
 		if (!a->buf)
 			return MOCK_ENOMEMORY;
-		mock_arg_copy(c, i, false);
+		ret = mock_arg_copy(c, i, false);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
 
-static void mock_writeback(struct mock_call *c)
+/* Write the output buffers back; 0 or a DSP error code (a DSP fault). */
+static s32 mock_writeback(struct mock_call *c)
 {
 	unsigned int i;
+	s32 ret;
 
-	for (i = c->nin; i < c->nbufs; i++)
-		if (c->args[i].buf)
-			mock_arg_copy(c, i, true);
+	for (i = c->nin; i < c->nbufs; i++) {
+		if (!c->args[i].buf)
+			continue;
+		ret = mock_arg_copy(c, i, true);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static void mock_call_free(struct mock_call *c)
@@ -503,6 +526,7 @@ static void mock_call_free(struct mock_call *c)
 			kvfree(c->args[i].buf);
 	kvfree(c->args);
 	kvfree(c->meta);
+	mock_mem_release(&c->mem);
 }
 
 /* Argument @i if it is exactly @len bytes long, else NULL. */
@@ -615,10 +639,15 @@ static bool mock_check_page_list(struct mock_call *c, unsigned int i,
 	for (j = 0; j < npages; j++) {
 		u64 addr = pg[j].addr & MOCK_ADDR_MASK;
 
-		if (!PAGE_ALIGNED(addr) || !PAGE_ALIGNED(pg[j].size) ||
-		    !mock_ram_ok(addr, pg[j].size)) {
-			mock_violation(c, "arg %u: page 0x%llx size 0x%llx is not page-aligned RAM",
+		if (!PAGE_ALIGNED(addr) || !PAGE_ALIGNED(pg[j].size)) {
+			mock_violation(c, "arg %u: page 0x%llx size 0x%llx is not page-aligned",
 				       i, pg[j].addr, pg[j].size);
+			return false;
+		}
+		if (mock_mem_check(&c->mem, pg[j].addr, pg[j].size)) {
+			mock_unreachable(c, "arg %u: page 0x%llx size 0x%llx %s",
+					 i, pg[j].addr, pg[j].size,
+					 mock_unreachable_what(c));
 			return false;
 		}
 	}
@@ -1220,13 +1249,18 @@ void mock_rpc_handle(struct mock_channel *chan, struct mock_msg *msg)
 
 	INIT_LIST_HEAD(&c.release);
 	memcpy(&c.req, msg->data, sizeof(c.req));
+	mock_mem_init(&c.mem, chan, mock_msg_rpdev(msg), true);
 
 	mutex_lock(&chan->dsp.lock);
 	ret = mock_decode(&c);
 	if (!ret) {
 		ret = mock_dispatch(&c);
-		if (!c.parked)
-			mock_writeback(&c);
+		if (!c.parked) {
+			s32 wret = mock_writeback(&c);
+
+			if (!ret)
+				ret = wret;
+		}
 	}
 	mutex_unlock(&chan->dsp.lock);
 	mock_call_free(&c);

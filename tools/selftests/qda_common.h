@@ -26,6 +26,7 @@
 #include "qda_accel.h"
 
 #define MOCK_CONTROL "/sys/kernel/debug/qda_mock_dsp/control"
+#define MOCK_STATUS "/sys/kernel/debug/qda_mock_dsp/status"
 #define CB_BUS_DIR "/sys/bus/qda-cb/devices"
 
 static inline const char *qda_moddir(void)
@@ -83,6 +84,58 @@ static inline int mock_control(const char *cmd)
 	n = n < 0 ? -errno : 0;
 	close(fd);
 	return n;
+}
+
+/* ---- the mock DSP's status line ---- */
+
+struct mock_st {
+	int up;
+	long long received, answered, dropped, violations;
+	long long processes, mappings, handles;
+	long long translations, faults;
+};
+
+/* Value of " @key=N" in a status @line, or -1. */
+static inline long long status_field(const char *line, const char *key)
+{
+	char pat[32];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), " %s=", key);
+	p = strstr(line, pat);
+	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* The status line of channel @label; 0 or -errno. */
+static inline int mock_status(const char *label, struct mock_st *s)
+{
+	size_t llen = strlen(label);
+	char line[512];
+	FILE *f;
+	int ret = -ENOENT;
+
+	memset(s, 0, sizeof(*s));
+	f = fopen(MOCK_STATUS, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, label, llen) || line[llen] != ' ')
+			continue;
+		s->up = !strncmp(line + llen + 1, "up", 2);
+		s->received = status_field(line, "received");
+		s->answered = status_field(line, "answered");
+		s->dropped = status_field(line, "dropped");
+		s->violations = status_field(line, "violations");
+		s->processes = status_field(line, "processes");
+		s->mappings = status_field(line, "mappings");
+		s->handles = status_field(line, "handles");
+		s->translations = status_field(line, "translations");
+		s->faults = status_field(line, "faults");
+		ret = 0;
+		break;
+	}
+	fclose(f);
+	return ret;
 }
 
 /* QUERY on an open accel fd; returns 0 or -errno. */

@@ -22,16 +22,12 @@
 
 #include "qda_common.h"
 #include "qda_gem.h"
+#include "qda_rpc.h"
 #include "kselftest_harness.h"
 
 #define PG		4096UL
 #define SZ_KB(n)	((n) * 1024UL)
 #define SZ_MB(n)	((n) * 1024UL * 1024UL)
-
-#define MOCK_STATUS	"/sys/kernel/debug/qda_mock_dsp/status"
-
-#define TEST_SKEL_URI \
-	"file:///libqda_test_skel.so?qda_test_skel_handle_invoke&_modver=1.0"
 
 /* The mock's DSP status codes: DSP_AEE_EOFFSET (0x80000400) + AEE code. */
 #define AEE(code)		((int)(0x80000400u + (code)))
@@ -48,31 +44,7 @@
 /* Kernel calls (attach, create, map, ...) wait at most this long. */
 #define KERNEL_TIMEOUT_MS	5000
 
-/* Test skel methods. */
-enum { SKEL_ECHO, SKEL_SUM, SKEL_CHECKSUM, SKEL_FILL, SKEL_SLEEP, SKEL_FAIL };
-
-#define SC(m, in, out)		QDA_SCALARS(m, in, out)
-/* Scalars with input handles (bits 7:4) and output handles (bits 3:0). */
-#define SC_H(m, in, out, hin, hout) \
-	(SC(m, in, out) | (((hin) & 0xf) << 4) | ((hout) & 0xf))
-
 /* ---- time and signals ---- */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
 
 static int alarms;
 
@@ -103,22 +75,6 @@ static void alarm_off(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-/* ---- zlib CRC-32, as the skel's checksum method computes it ---- */
-
-static uint32_t crc32_zlib(const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	uint32_t crc = ~0u;
-	int k;
-
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
-	}
-	return ~crc;
-}
-
 /* An address with nothing mapped at it. */
 static void *unmapped_addr(void)
 {
@@ -130,253 +86,7 @@ static void *unmapped_addr(void)
 	return p;
 }
 
-/* ---- FastRPC ioctls ---- */
-
-/*
- * DRM_IOCTL_QDA_INVOKE encodes the 24-byte size of drm_qda_invoke_args (the
- * library's quirk), so drm_ioctl() copies 24 bytes in: give it 24.
- */
-union invoke_req {
-	struct drm_qda_invoke inv;
-	struct drm_qda_invoke_args room;
-};
-
-/* INVOKE: the ioctl's return value as is (-1 with errno on failure). */
-static int invoke_raw(int fd, uint32_t handle, uint32_t sc,
-		      struct drm_qda_invoke_args *args)
-{
-	union invoke_req r;
-
-	memset(&r, 0, sizeof(r));
-	r.inv.handle = handle;
-	r.inv.sc = sc;
-	r.inv.args = (uintptr_t)args;
-	return ioctl(fd, DRM_IOCTL_QDA_INVOKE, &r);
-}
-
-/* INVOKE: the DSP's return value, or -errno if the ioctl returned -1. */
-static int invoke(int fd, uint32_t handle, uint32_t sc,
-		  struct drm_qda_invoke_args *args)
-{
-	int ret = invoke_raw(fd, handle, sc, args);
-
-	return ret == -1 ? -errno : ret;
-}
-
-/* An inline (copied) argument. */
-static struct drm_qda_invoke_args ia(const void *p, uint64_t len)
-{
-	struct drm_qda_invoke_args a = {
-		.ptr = (uintptr_t)p, .length = len, .fd = -1,
-	};
-
-	return a;
-}
-
-/* A GEM argument: @len bytes at @p inside a CPU mapping of @handle. */
-static struct drm_qda_invoke_args ga(uint32_t handle, const void *p,
-				     uint64_t len)
-{
-	struct drm_qda_invoke_args a = {
-		.ptr = (uintptr_t)p, .length = len, .fd = (int32_t)handle,
-	};
-
-	return a;
-}
-
-static int qda_attach(int fd)
-{
-	int ret = ioctl(fd, DRM_IOCTL_QDA_INIT_ATTACH, 0);
-
-	return ret == -1 ? -errno : ret;
-}
-
-static int qda_create(int fd, uint32_t filelen, int32_t filefd,
-		      const void *file, uint32_t attrs)
-{
-	struct drm_qda_init_create c = {
-		.filelen = filelen,
-		.filefd = filefd,
-		.attrs = attrs,
-		.file = (uintptr_t)file,
-	};
-	int ret = ioctl(fd, DRM_IOCTL_QDA_INIT_CREATE, &c);
-
-	return ret == -1 ? -errno : ret;
-}
-
-/* INIT_CREATE with no shell file, as the library does it. */
-static int qda_create_plain(int fd)
-{
-	return qda_create(fd, 0, -1, NULL, 0);
-}
-
-static int qda_get_param(int fd, uint32_t param, uint32_t pad, uint64_t *val)
-{
-	struct drm_qda_get_param p = { .param = param, .pad = pad };
-	int ret;
-
-	p.value = 0xdeadbeef;
-	ret = ioctl(fd, DRM_IOCTL_QDA_GET_PARAM, &p);
-	*val = p.value;
-	return ret == -1 ? -errno : ret;
-}
-
-static int qda_map(int fd, struct drm_qda_map *m)
-{
-	int ret = ioctl(fd, DRM_IOCTL_QDA_MAP, m);
-
-	return ret == -1 ? -errno : ret;
-}
-
-static int qda_munmap(int fd, struct drm_qda_munmap *m)
-{
-	int ret = ioctl(fd, DRM_IOCTL_QDA_MUNMAP, m);
-
-	return ret == -1 ? -errno : ret;
-}
-
-/* ---- remotectl and the test skel ---- */
-
-/* remotectl open of @uri; the DSP's status (or -errno), handle in *@h. */
-static int skel_open(int fd, const char *uri, uint32_t *h, char *dlerr,
-		     uint32_t dlerrlen)
-{
-	uint32_t in[2] = { strlen(uri) + 1, dlerrlen };
-	uint32_t out[2] = { 0, 0 };
-	struct drm_qda_invoke_args a[4] = {
-		ia(in, sizeof(in)), ia(uri, in[0]),
-		ia(out, sizeof(out)), ia(dlerr, dlerrlen),
-	};
-	int ret;
-
-	ret = invoke(fd, 0, SC(0, 2, 2), a);
-	*h = out[0];
-	return ret;
-}
-
-static int skel_close(int fd, uint32_t h)
-{
-	char dlerr[64];
-	uint32_t in[2] = { h, sizeof(dlerr) };
-	int32_t err = 0;
-	struct drm_qda_invoke_args a[3] = {
-		ia(in, sizeof(in)), ia(&err, sizeof(err)),
-		ia(dlerr, sizeof(dlerr)),
-	};
-	int ret;
-
-	ret = invoke(fd, 0, SC(1, 1, 2), a);
-	return ret ? ret : err;
-}
-
-/* Method @m of the skel with one input and, if @out, one output. */
-static int skel(int fd, uint32_t h, int m, struct drm_qda_invoke_args in,
-		const struct drm_qda_invoke_args *out)
-{
-	struct drm_qda_invoke_args a[2] = { in, { 0 } };
-
-	if (out)
-		a[1] = *out;
-	return invoke(fd, h, SC(m, 1, out ? 1 : 0), a);
-}
-
-static int skel_echo(int fd, uint32_t h, const void *in, size_t inlen,
-		     void *out, size_t outlen)
-{
-	struct drm_qda_invoke_args o = ia(out, outlen);
-
-	return skel(fd, h, SKEL_ECHO, ia(in, inlen), &o);
-}
-
-static int skel_sum(int fd, uint32_t h, struct drm_qda_invoke_args in,
-		    uint64_t *sum)
-{
-	struct drm_qda_invoke_args o = ia(sum, sizeof(*sum));
-
-	*sum = ~0ull;
-	return skel(fd, h, SKEL_SUM, in, &o);
-}
-
-static int skel_crc(int fd, uint32_t h, struct drm_qda_invoke_args in,
-		    uint32_t *crc)
-{
-	struct drm_qda_invoke_args o = ia(crc, sizeof(*crc));
-
-	*crc = 0;
-	return skel(fd, h, SKEL_CHECKSUM, in, &o);
-}
-
-static int skel_sleep(int fd, uint32_t h, uint32_t ms)
-{
-	return skel(fd, h, SKEL_SLEEP, ia(&ms, sizeof(ms)), NULL);
-}
-
-/* Opens cdsp, attaches and opens the test skel; the fd or -1. */
-static int open_attached(uint32_t *skel_h)
-{
-	char dlerr[64];
-	int fd;
-
-	fd = qda_open_dsp("cdsp");
-	if (fd < 0)
-		return -1;
-	if (qda_attach(fd) || skel_open(fd, TEST_SKEL_URI, skel_h, dlerr,
-					sizeof(dlerr))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* ---- mock DSP status and fdinfo counters ---- */
-
-struct mock_st {
-	int up;
-	long long received, answered, dropped, violations;
-	long long processes, mappings, handles;
-};
-
-/* Value of " @key=N" in a status @line, or -1. */
-static long long status_field(const char *line, const char *key)
-{
-	char pat[32];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), " %s=", key);
-	p = strstr(line, pat);
-	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
-}
-
-/* The status line of channel @label; 0 or -errno. */
-static int mock_status(const char *label, struct mock_st *s)
-{
-	size_t llen = strlen(label);
-	char line[512];
-	FILE *f;
-	int ret = -ENOENT;
-
-	memset(s, 0, sizeof(*s));
-	f = fopen(MOCK_STATUS, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, label, llen) || line[llen] != ' ')
-			continue;
-		s->up = !strncmp(line + llen + 1, "up", 2);
-		s->received = status_field(line, "received");
-		s->answered = status_field(line, "answered");
-		s->dropped = status_field(line, "dropped");
-		s->violations = status_field(line, "violations");
-		s->processes = status_field(line, "processes");
-		s->mappings = status_field(line, "mappings");
-		s->handles = status_field(line, "handles");
-		ret = 0;
-		break;
-	}
-	fclose(f);
-	return ret;
-}
 
 static long long cdsp_count(const char *what)
 {
@@ -416,19 +126,6 @@ static int get_drops(int fd, struct drops *d)
 		   &d->pd_exit) != 5)
 		return -EINVAL;
 	return 0;
-}
-
-/* Waits up to @ms for the cdsp node to exist (@want) or not; 0 if so. */
-static int wait_cdsp_node(int want, long ms)
-{
-	long long end = now_ms() + ms;
-
-	do {
-		if ((qda_find_node("cdsp", NULL, 0) == 1) == want)
-			return 0;
-		sleep_ms(20);
-	} while (now_ms() < end);
-	return -ETIMEDOUT;
 }
 
 /* ================= attach and create ================= */

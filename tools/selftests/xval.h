@@ -22,7 +22,6 @@
 	((((method) & 0x1f) << 24) | (((in) & 0xff) << 16) | (((out) & 0xff) << 8))
 
 #define XVAL_MMAP_ADD_PAGES	0x1000
-#define MOCK_STATUS		"/sys/kernel/debug/qda_mock_dsp/status"
 
 /* A buffer the driver can hand to the DSP without a copy. */
 struct xval_buf {

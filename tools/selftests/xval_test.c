@@ -98,6 +98,8 @@ FIXTURE(xval) {
 	uint32_t h;
 	long long violations;
 	long long procs;
+	/* DSP addresses that did not translate (behind an IOMMU). */
+	long long faults;
 };
 
 FIXTURE_SETUP(xval)
@@ -107,6 +109,7 @@ FIXTURE_SETUP(xval)
 	self->fd = -1;
 	self->violations = mock_counter("cdsp", "violations");
 	self->procs = mock_counter("cdsp", "processes");
+	self->faults = mock_counter("cdsp", "faults");
 	ASSERT_LE(0, self->violations) TH_LOG("cannot read %s", MOCK_STATUS);
 	self->fd = B->open();
 	ASSERT_LE(0, self->fd) TH_LOG("%s: open: %s", B->name, strerror(-self->fd));
@@ -122,6 +125,7 @@ FIXTURE_TEARDOWN(xval)
 		close(self->fd);
 	EXPECT_EQ(self->violations, mock_counter("cdsp", "violations"));
 	EXPECT_EQ(self->procs, mock_counter("cdsp", "processes"));
+	EXPECT_EQ(self->faults, mock_counter("cdsp", "faults"));
 }
 
 TEST(attach_once)
@@ -442,6 +446,7 @@ TEST_F(xval, capability)
 TEST(zz_no_violations_overall)
 {
 	EXPECT_EQ(0, mock_counter("cdsp", "violations"));
+	EXPECT_EQ(0, mock_counter("cdsp", "faults"));
 }
 
 /* Puts the driver under test in place; 0 on success. */
