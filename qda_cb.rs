@@ -53,6 +53,9 @@ const CB_COMPATIBLE: &CStr = c"qcom,fastrpc-compute-cb";
 /// DMA address width of every CB, as `drivers/misc/fastrpc.c` uses by default.
 const CB_DMA_BITS: u32 = 32;
 
+/// The largest allocation a CB can ever map: its whole DMA (IOVA) space.
+pub(crate) const CB_DMA_SPAN: usize = 1 << CB_DMA_BITS;
+
 /// Upper bound on sessions per channel, as `FASTRPC_MAX_SESSIONS` in the C
 /// driver.
 const MAX_SESSIONS: u32 = 14;

@@ -489,6 +489,9 @@ pub(crate) fn invoke(
     let mut offsets = KVec::with_capacity(n, GFP_KERNEL)?;
     offsets.resize(n, 0usize, GFP_KERNEL)?;
     let total = layout.inline_offsets(&lens, &mut offsets).ok_or(EINVAL)?;
+    if total > INLINE_MAX {
+        return Err(E2BIG);
+    }
     let size = proto::page_align(total.max(1)).ok_or(EINVAL)?;
     let s = session;
     let payload = s.mm().alloc(s.cb(), size)?;
@@ -785,6 +788,11 @@ pub(crate) fn user_invoke(
 
 /// Number of DSP attribute ids (the C driver's `FASTRPC_MAX_DSP_ATTRIBUTES`).
 pub(crate) const DSP_ATTRIBUTES: usize = 256;
+
+/// Largest payload (metadata and inline arguments) of one call: buffers
+/// beyond it belong in GEM objects, which the DSP reads in place. Checked
+/// before anything is allocated; more fails the call with `E2BIG`.
+pub(crate) const INLINE_MAX: usize = 64 << 20;
 
 /// The DSP's "unsupported API" status.
 const DSP_UNSUPPORTED_API: i32 = 0x8000_0414_u32 as i32;

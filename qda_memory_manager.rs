@@ -126,8 +126,13 @@ impl MemoryManager {
         }
     }
 
-    /// Allocates `size` bytes for `cb`.
+    /// Allocates `size` bytes for `cb`. `ENOMEM` at once for more than the
+    /// CB's DMA space could ever hold (such a request would otherwise reach
+    /// the IOMMU's page-array allocation, far beyond what it can serve).
     pub(crate) fn alloc(&self, cb: &Cb, size: usize) -> Result<KBox<dyn Memory>> {
+        if size > crate::cb::CB_DMA_SPAN {
+            return Err(ENOMEM);
+        }
         self.backend.alloc(cb, size)
     }
 }

@@ -195,7 +195,9 @@ struct drm_qda_invoke_args {
  * struct drm_qda_invoke - call a method on the DSP
  *
  * Used with DRM_IOCTL_QDA_INVOKE. On success the ioctl returns the DSP's
- * own 32-bit return value unchanged.
+ * own 32-bit return value unchanged. Inline (copied) arguments and the call's
+ * metadata may take at most 64 MiB (E2BIG beyond); pass larger data in GEM
+ * buffers.
  */
 struct drm_qda_invoke {
 	/** @handle: Input. Remote handle; the init handle (1) is refused. */
