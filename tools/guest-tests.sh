@@ -23,6 +23,10 @@ for d in fastrpc qda; do
 	echo "== kselftest xval_test $d"
 	./xval_test $d || st=1
 done
+# What the mock DSP saw over the whole run (translations and faults count
+# IOVA resolutions through the CBs' IOMMU domains; 0 without an IOMMU).
+echo "== mock DSP status"
+cat /sys/kernel/debug/qda_mock_dsp/status
 echo "== unload"
 rmmod qda || st=1
 rmmod qda_mock_dsp || st=1
