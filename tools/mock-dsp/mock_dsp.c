@@ -27,6 +27,8 @@
  *		};
  *		fastrpc-xdsp { (label = "xdsp", not a DSP name; compute-cb@1) };
  *		fastrpc-mdsp { (compute-cb@1 with qcom,nsessions = <15>) };
+ *		fastrpc-gdsp0 { (compute-cb@1; behind an SMMU its iommus names
+ *				 the interrupt controller, which is no IOMMU) };
  *	};
  *
  * and reverts it on unload.  The xdsp and mdsp channels are malformed on
@@ -190,6 +192,11 @@ struct mock_chan_desc {
 	unsigned int ncbs;
 	/* Not registered at load; only "start <label>" brings it up. */
 	bool down;
+	/*
+	 * Behind an SMMU, the CBs' iommus name a node that is no IOMMU (the
+	 * interrupt controller): the drivers must fail the probe cleanly.
+	 */
+	bool bad_iommu;
 };
 
 static const struct mock_cb_desc mock_cdsp_cbs[] = {
@@ -213,14 +220,17 @@ static const struct mock_cb_desc mock_mdsp_cbs[] = {
 };
 
 /*
- * Two malformed channels for the drivers' probe error paths, down until
- * started: "xdsp" is not a DSP name, and "mdsp" has too many sessions.
+ * Three malformed channels for the drivers' probe error paths, down until
+ * started: "xdsp" is not a DSP name, "mdsp" has too many sessions, and the
+ * CB of "gdsp0" names a non-IOMMU node in its iommus (only behind an SMMU;
+ * without one it is a well-formed channel).
  */
 static const struct mock_chan_desc mock_chan_descs[] = {
 	{ "cdsp", mock_cdsp_cbs, ARRAY_SIZE(mock_cdsp_cbs) },
 	{ "adsp", mock_adsp_cbs, ARRAY_SIZE(mock_adsp_cbs) },
 	{ "xdsp", mock_adsp_cbs, 1, .down = true },
 	{ "mdsp", mock_mdsp_cbs, ARRAY_SIZE(mock_mdsp_cbs), .down = true },
+	{ "gdsp0", mock_adsp_cbs, 1, .down = true, .bad_iommu = true },
 };
 
 struct mock_channel;
@@ -984,11 +994,20 @@ static int mock_add_channel_node(struct device_node *parent,
 	if (!ret)
 		ret = of_changeset_add_prop_u32(&mock_ocs, np,
 						"#size-cells", 0);
+	chan->iommu = smmu != 0;
+	if (smmu && desc->bad_iommu) {
+		struct device_node *intc;
+
+		/* Any node with a phandle that is no IOMMU will do. */
+		intc = of_find_node_with_property(NULL, "interrupt-controller");
+		smmu = intc ? intc->phandle : 0;
+		of_node_put(intc);
+		chan->iommu = false;
+	}
 	for (i = 0; !ret && i < desc->ncbs; i++)
 		ret = mock_add_cb_node(np, &desc->cbs[i], smmu,
 				       MOCK_STREAM_ID(chan - mock_channels,
 						      desc->cbs[i].reg));
-	chan->iommu = smmu != 0;
 
 	return ret;
 }

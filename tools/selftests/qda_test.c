@@ -247,6 +247,30 @@ TEST(malformed_channels_fail_probe_cleanly)
 	EXPECT_EQ(1, qda_find_node("adsp", NULL, 0));
 }
 
+/*
+ * Behind an SMMU, a CB whose iommus names a node that is no IOMMU fails the
+ * channel's probe with a message, leaving no device behind (the mock's
+ * gdsp0 channel; without an SMMU it is well-formed, so the test skips).
+ */
+TEST(cb_with_bogus_iommus_fails_probe_cleanly)
+{
+	char path[256];
+
+	if (access(CB_BUS_DIR "/qda-cdsp-cb1/iommu_group", F_OK))
+		SKIP(return, "context banks have no IOMMU here");
+	ASSERT_EQ(0, mock_control("start gdsp0"));
+	EXPECT_FALSE(channel_bound("gdsp0"));
+	EXPECT_EQ(0, qda_find_node("gdsp0", NULL, 0));
+	snprintf(path, sizeof(path), CB_BUS_DIR "/qda-gdsp0-cb1");
+	EXPECT_NE(0, access(path, F_OK));
+	ASSERT_EQ(0, mock_control("stop gdsp0"));
+	/* The good channels are untouched, and a second try fails the same. */
+	EXPECT_EQ(1, qda_find_node("cdsp", NULL, 0));
+	ASSERT_EQ(0, mock_control("start gdsp0"));
+	EXPECT_FALSE(channel_bound("gdsp0"));
+	ASSERT_EQ(0, mock_control("stop gdsp0"));
+}
+
 TEST(unload_refused_while_open_then_reload)
 {
 	int fd = qda_open_dsp("cdsp");
