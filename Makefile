@@ -37,7 +37,8 @@ run: setup
 	@$(MAKE) --no-print-directory modules guest
 	tools/qda-vm run --arch $(ARCH) \
 		--add qda.ko --add tools/mock-dsp/qda_mock_dsp.ko \
-		--add $(GUEST)/qda-info --add $(GUEST)/qda-demo --add tools/demo.sh -- sh demo.sh
+		--add $(GUEST)/qda-info --add $(GUEST)/qda-demo --add $(GUEST)/qda-clock \
+		--add tools/demo.sh -- sh demo.sh
 
 check: setup
 	@tools/run-tests --arch $(ARCH)
@@ -51,7 +52,8 @@ bench: setup
 		--add $(QDA_KDIR)/drivers/firmware/qcom/qcom_tzmem.ko \
 		--add $(QDA_KDIR)/drivers/firmware/qcom/qcom_pas.ko \
 		--add $(QDA_KDIR)/drivers/firmware/qcom/qcom-scm.ko \
-		--add $(GUEST)/qda-bench --add tools/bench/bench.sh -- sh bench.sh
+		--add $(GUEST)/qda-bench --add $(GUEST)/qda-clock \
+		--add tools/bench/bench.sh -- sh bench.sh
 
 setup:
 	@QDA_ARCH=$(ARCH) tools/setup
@@ -75,25 +77,29 @@ fmt-check:
 	rustfmt --check --edition 2021 --config-path $(QDA_KSRC)/.rustfmt.toml $(RUST_SOURCES)
 
 # Static test programs for the guest, built against the kernel's UAPI
-# (installed once into the cached tree by tools/setup).
+# (installed once into the cached tree by tools/setup). tools/selftests is
+# on the include path of every one of them for qda_clock.h, the one clock
+# check of everything that measures time.
 GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-format-truncation -I$(QDA_HDR) \
 	-I$(QDA_HDR)/drm \
-	-I$(CURDIR)/uapi -I$(CURDIR)/uapi/drm -I$(QDA_KSRC)/tools/testing/selftests
-GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda-demo $(GUEST)/qda_test \
+	-I$(CURDIR)/uapi -I$(CURDIR)/uapi/drm -I$(QDA_KSRC)/tools/testing/selftests \
+	-I$(CURDIR)/tools/selftests
+CLOCK_H := tools/selftests/qda_clock.h
+GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda-demo $(GUEST)/qda-clock $(GUEST)/qda_test \
 	$(GUEST)/fastrpc_test $(GUEST)/qda_gem_test $(GUEST)/qda_rpc_test $(GUEST)/qda_iommu_test \
 	$(GUEST)/xval_test $(GUEST)/qda-bench
 
 guest: $(GUEST_BINS)
 
-$(GUEST)/qda-%: tools/qda-%.c uapi/drm/qda_accel.h $(ENV_FILE)
+$(GUEST)/qda-%: tools/qda-%.c $(CLOCK_H) uapi/drm/qda_accel.h $(ENV_FILE)
 	@mkdir -p $(GUEST)
 	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
 
-$(GUEST)/qda-bench: tools/bench/qda-bench.c uapi/drm/qda_accel.h $(ENV_FILE)
+$(GUEST)/qda-bench: tools/bench/qda-bench.c $(CLOCK_H) uapi/drm/qda_accel.h $(ENV_FILE)
 	@mkdir -p $(GUEST)
 	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
 
-$(GUEST)/%: tools/selftests/%.c tools/selftests/qda_common.h tools/selftests/qda_gem.h \
+$(GUEST)/%: tools/selftests/%.c tools/selftests/qda_common.h $(CLOCK_H) tools/selftests/qda_gem.h \
 		tools/selftests/qda_rpc.h tools/selftests/xval.h uapi/drm/qda_accel.h $(ENV_FILE)
 	@mkdir -p $(GUEST)
 	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $< -lpthread

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of `make run`: load the mock DSP and qda.ko, show the driver.
 set -e
+echo "== the guest's clock (a jiffies one cannot time the calls below)"
+./qda-clock || true
 echo "== loading the mock DSP (two channels: cdsp with 4 CBs, adsp with 2)"
 insmod qda_mock_dsp.ko
 echo "== loading qda.ko"

@@ -4,6 +4,11 @@
  * open the test skel through remotectl, run sum and checksum on inline data
  * and on a GEM buffer, and print results and per-call latency.
  *
+ * The latency is only measured on a clock that can time it
+ * (tools/selftests/qda_clock.h): on a jiffies clocksource it reads "not
+ * measured" with the reason, and a percentile below the clock's step reads
+ * "-".
+ *
  * Usage: qda-demo [dsp]   (default cdsp)
  */
 #include <dirent.h>
@@ -20,6 +25,7 @@
 
 #include <drm/drm.h>
 #include "qda_accel.h"
+#include "qda_clock.h"
 
 #define SKEL_URI "file:///libqda_test_skel.so?qda_test_skel_handle_invoke&_modver=1.0"
 #define N 1000
@@ -85,7 +91,8 @@ int main(int argc, char **argv)
 	struct drm_qda_gem_create gc = { .size = sizeof(vec) };
 	struct drm_qda_invoke_args a[4];
 	static double lat[200];
-	char dlerr[128] = "";
+	char dlerr[128] = "", p50[32], p99[32];
+	struct qda_clock clk;
 	uint64_t sum = 0;
 	uint32_t *g;
 	int fd, r;
@@ -147,7 +154,11 @@ int main(int argc, char **argv)
 	r = invoke(fd, h, QDA_SCALARS(2, 1, 1), a);
 	printf("crc32(\"123456789\") GEM:    %d -> 0x%08x (expect 0xcbf43926)\n", r, crc);
 
-	/* latency: echo of 4 bytes */
+	/* latency: echo of 4 bytes, on a clock that can time it */
+	if (qda_clock_probe(&clk)) {
+		printf("echo(4 bytes) round trip: not measured: %s\n", clk.why);
+		goto done;
+	}
 	for (i = 0; i < 200; i++) {
 		uint32_t x = i, y = 0;
 		double t0 = now_us();
@@ -159,9 +170,14 @@ int main(int argc, char **argv)
 		lat[i] = now_us() - t0;
 	}
 	qsort(lat, 200, sizeof(lat[0]), cmp);
-	printf("echo(4 bytes) round trip over 200 calls: p50 %.0f us, p99 %.0f us\n",
-	       lat[100], lat[197]);
+	r = qda_clock_fmt(p50, sizeof(p50), lat[100], 0, &clk);
+	r |= qda_clock_fmt(p99, sizeof(p99), lat[197], 0, &clk);
+	printf("echo(4 bytes) round trip over 200 calls: p50 %s us, p99 %s us (clocksource %s, step %lld ns)\n",
+	       p50, p99, clk.source, clk.step_ns);
+	if (r)
+		printf("note: \"-\" is a time below the clock's step\n");
 
+done:
 	fflush(stdout);
 	if (!access("./qda-info", X_OK))
 		r = system("./qda-info | sed -n '/^sessions/,$p'");

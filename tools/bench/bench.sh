@@ -6,7 +6,16 @@
 # remote calls on the test skel (echo 4 B, sum over 1 MiB inline and
 # zero-copy; qda-bench checks every result). Arguments are passed on to
 # qda-bench.
+#
+# First the guest's clock (qda-clock, tools/selftests/qda_clock.h): on a
+# jiffies clocksource no figure would mean anything, so the run stops there
+# with a non-zero status; qda-bench checks it again for each half.
 st=0
+echo "== clock"
+if ! ./qda-clock; then
+	echo "FAIL: the guest's clock cannot time anything: no figures (see \"The guest's clock\" in Documentation/accel/qda/testing.rst)"
+	exit 1
+fi
 # The kernel problems qda-vm looks for in dmesg.
 bad='WARNING:|BUG:|kernel BUG at|possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|INFO: |KFENCE:|new suspected memory leak|unreferenced object|Oops|general protection fault|Kernel panic|UBSAN:|refcount_t:|list_add corruption|list_del corruption|DMA-API:'
 # fastrpc.ko of this kernel asserts the dma-buf reservation lock in its mmap

@@ -43,6 +43,15 @@
  *
  * Every output line reads "<driver> <what>: <figure> ..." for
  * tools/bench/bench.sh to compare.
+ *
+ * The clock (tools/selftests/qda_clock.h) is probed first and printed as a
+ * "clocksource: ..." line. On a jiffies clocksource, or one that moves in
+ * steps of a millisecond or more, nothing is measured: the run fails with
+ * "FAIL: ... no figures". A time figure below the clock's measured step
+ * (the smallest non-zero difference of two clock_gettime() reads), a zero
+ * percentile included, is printed as "-" and followed by a "note:" line;
+ * should the clocksource change during a measurement, its figures are
+ * withheld if the new one is a jiffies one, noted otherwise.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -61,6 +70,7 @@
 #include <drm/drm.h>
 #include <misc/fastrpc.h>
 #include "qda_accel.h"
+#include "qda_clock.h"
 
 #define PG		4096UL
 #define SMALL		PG
@@ -258,6 +268,8 @@ static const struct backend backends[] = {
 
 /* Path of the cdsp node of the backend in use. */
 static char node[300];
+/* The clock every time figure is read from. */
+static struct qda_clock clk;
 
 /* ---- measurements ---- */
 
@@ -274,6 +286,45 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * Prints "<driver> <what>: mean M us p50 P p99 Q (n=N)" for the @n times
+ * in @t (microseconds, summing to @sum; sorted here). A figure below the
+ * clock's step reads "-", with a note; nothing is printed, and -EIO
+ * returned, if the clock became unusable during the measurement.
+ */
+static int report(const struct backend *be, const char *what, double *t,
+		  int n, double sum)
+{
+	static const char * const names[] = { "mean", "p50", "p99" };
+	char fig[3][32], below[32] = "";
+	double v[3];
+	int i, r;
+
+	r = qda_clock_recheck(&clk);
+	if (r < 0) {
+		fprintf(stderr, "FAIL: %s %s: clocksource now %s: %s; no figures\n",
+			be->name, what, clk.source, clk.why);
+		return -EIO;
+	}
+	if (r > 0)
+		printf("note: %s %s: the clocksource changed during the measurement, to %s (step %lld ns)\n",
+		       be->name, what, clk.source, clk.step_ns);
+	qsort(t, n, sizeof(*t), cmp_double);
+	v[0] = sum / n;
+	v[1] = t[n / 2];
+	v[2] = t[(long)n * 99 / 100];
+	for (i = 0; i < 3; i++)
+		if (qda_clock_fmt(fig[i], sizeof(fig[i]), v[i], 1, &clk))
+			snprintf(below + strlen(below), sizeof(below) - strlen(below),
+				 "%s%s", below[0] ? " " : "", names[i]);
+	printf("%s %s: mean %s us p50 %s p99 %s (n=%d)\n", be->name, what,
+	       fig[0], fig[1], fig[2], n);
+	if (below[0])
+		printf("note: %s %s: %s below the clock's step of %lld ns, shown as -\n",
+		       be->name, what, below, clk.step_ns);
+	return 0;
 }
 
 /* One buffer's life: allocate, [map, touch every page, unmap,] free. */
@@ -307,6 +358,7 @@ static int bench_cycle(const struct backend *be, int dev, size_t size,
 {
 	const char *what = map ? "alloc+mmap+free" : "alloc+free";
 	double *t, sum = 0, t0;
+	char name[64];
 	int i, ret;
 
 	t = calloc(n, sizeof(*t));
@@ -325,11 +377,10 @@ static int bench_cycle(const struct backend *be, int dev, size_t size,
 			goto fail;
 		sum += t[i];
 	}
-	qsort(t, n, sizeof(*t), cmp_double);
-	printf("%s %s %s: mean %.1f us p50 %.1f p99 %.1f (n=%d)\n",
-	       be->name, what, label, sum / n, t[n / 2], t[(long)n * 99 / 100], n);
+	snprintf(name, sizeof(name), "%s %s", what, label);
+	ret = report(be, name, t, n, sum);
 	free(t);
-	return 0;
+	return ret;
 fail:
 	fprintf(stderr, "%s %s %s: iteration %d failed: %s\n", be->name, what,
 		label, i, strerror(-ret));
@@ -641,6 +692,7 @@ static int bench_call(const struct backend *be, int dev, uint32_t h,
 		      const uint32_t *data, int fd, const char *label, int n)
 {
 	double *t, sum = 0, w;
+	char name[64];
 	int i, ret;
 
 	t = calloc(n, sizeof(*t));
@@ -657,11 +709,10 @@ static int bench_call(const struct backend *be, int dev, uint32_t h,
 			goto fail;
 		sum += t[i];
 	}
-	qsort(t, n, sizeof(*t), cmp_double);
-	printf("%s invoke %s: mean %.1f us p50 %.1f p99 %.1f (n=%d)\n",
-	       be->name, label, sum / n, t[n / 2], t[(long)n * 99 / 100], n);
+	snprintf(name, sizeof(name), "invoke %s", label);
+	ret = report(be, name, t, n, sum);
 	free(t);
-	return 0;
+	return ret;
 fail:
 	fprintf(stderr, "FAIL: %s invoke %s: call %d failed\n", be->name, label,
 		i);
@@ -761,6 +812,13 @@ int main(int argc, char **argv)
 	echo_n = small_n / 2 ? small_n / 2 : 1;
 	sum_n = small_n / 20 ? small_n / 20 : 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	ret = qda_clock_probe(&clk);
+	qda_clock_print(stdout, &clk);
+	if (ret) {
+		fprintf(stderr, "FAIL: %s: %s; no figures\n", be->name, clk.why);
+		return 1;
+	}
 
 	if (be->find(node, sizeof(node))) {
 		fprintf(stderr, "%s: no cdsp node\n", be->name);

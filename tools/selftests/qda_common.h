@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the QDA kselftests: finding accel nodes by DSP name,
- * driving the mock DSP's control file and (un)loading modules.
+ * driving the mock DSP's control file and (un)loading modules; the clock
+ * check of tests that time things is in qda_clock.h.
  *
  * The tests run inside the QEMU guest of tools/qda-vm with the modules in
  * $QDA_MODDIR (default: the current directory) and expect the mock DSP and
@@ -24,6 +25,7 @@
 
 #include <drm/drm.h>
 #include "qda_accel.h"
+#include "qda_clock.h"
 
 #define MOCK_CONTROL "/sys/kernel/debug/qda_mock_dsp/control"
 #define MOCK_STATUS "/sys/kernel/debug/qda_mock_dsp/status"
