@@ -6,7 +6,7 @@
  *
  * An x86_64 guest under TCG whose TSC fails to calibrate and that has no
  * HPET or ACPI PM timer ends up on a jiffies clocksource ("jiffies",
- * "refined-jiffies"): every time is then a multiple of the tick (4 ms at
+ * "refined-jiffies"): time then moves in steps of the tick (4 ms at
  * HZ=250), and the clock runs slow when ticks are lost on a busy host, so
  * neither a figure nor an assertion on an elapsed time means anything.
  * qda_clock_probe() says so; a benchmark refuses to report, a test skips
@@ -118,7 +118,7 @@ static inline int qda_clock_probe(struct qda_clock *c)
 	c->step_ns = qda_clock_step_ns();
 	if (qda_clocksource_is_jiffies(c->source))
 		snprintf(c->why, sizeof(c->why),
-			 "clocksource %s counts timer ticks: every time is a multiple of %lld us and runs slow when ticks are lost",
+			 "clocksource %s counts timer ticks: time moves in steps of %lld us and runs slow when ticks are lost",
 			 c->source, c->step_ns / 1000);
 	else if (c->step_ns < 0)
 		snprintf(c->why, sizeof(c->why),
