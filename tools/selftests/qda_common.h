@@ -74,18 +74,24 @@ static inline int qda_module_loaded(const char *mod)
 	return access(path, F_OK) == 0;
 }
 
-/* Writes a command ("stop cdsp", ...) to the mock DSP; returns 0 or -errno. */
-static inline int mock_control(const char *cmd)
+/* Writes @s to the file at @path in one write; returns 0 or -errno. */
+static inline int write_str(const char *path, const char *s)
 {
-	int fd = open(MOCK_CONTROL, O_WRONLY);
+	int fd = open(path, O_WRONLY);
 	ssize_t n;
 
 	if (fd < 0)
 		return -errno;
-	n = write(fd, cmd, strlen(cmd));
+	n = write(fd, s, strlen(s));
 	n = n < 0 ? -errno : 0;
 	close(fd);
 	return n;
+}
+
+/* Writes a command ("stop cdsp", ...) to the mock DSP; returns 0 or -errno. */
+static inline int mock_control(const char *cmd)
+{
+	return write_str(MOCK_CONTROL, cmd);
 }
 
 /* ---- the mock DSP's status line ---- */

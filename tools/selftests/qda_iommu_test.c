@@ -753,19 +753,6 @@ FIXTURE(failnth) {
 	struct knob_state ks;
 };
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
 /*
  * The value for knob @i; QDA_FAULT_VERBOSE overrides the verbose ones (2
  * logs a stack trace at every injected failure: which call sites fail).
