@@ -26,6 +26,7 @@ enum { SKEL_ECHO, SKEL_SUM, SKEL_CHECKSUM, SKEL_FILL, SKEL_SLEEP, SKEL_FAIL };
 
 /* ---- time ---- */
 
+/* A test that asserts on differences of it starts with QDA_SKIP_WITHOUT_CLOCK(). */
 static inline long long now_ms(void)
 {
 	struct timespec ts;
