@@ -64,19 +64,27 @@ static bool mock_ram_ok(u64 phys, u64 size)
 	return true;
 }
 
+/* Copy @chunk bytes at @off of page @pfn to (@to_ram) or from @buf. */
+static void mock_page_copy(unsigned long pfn, size_t off, void *buf,
+			   size_t chunk, bool to_ram)
+{
+	void *va = kmap_local_page(pfn_to_page(pfn));
+
+	if (to_ram)
+		memcpy(va + off, buf, chunk);
+	else
+		memcpy(buf, va + off, chunk);
+	kunmap_local(va);
+}
+
 /* Copy between a kernel buffer and RAM already checked by mock_ram_ok(). */
 static void mock_ram_copy(u64 phys, void *buf, size_t len, bool to_ram)
 {
 	while (len) {
 		size_t off = offset_in_page(phys);
 		size_t chunk = min_t(size_t, len, PAGE_SIZE - off);
-		void *va = kmap_local_page(pfn_to_page(PHYS_PFN(phys)));
 
-		if (to_ram)
-			memcpy(va + off, buf, chunk);
-		else
-			memcpy(buf, va + off, chunk);
-		kunmap_local(va);
+		mock_page_copy(PHYS_PFN(phys), off, buf, chunk, to_ram);
 		phys += chunk;
 		buf += chunk;
 		len -= chunk;
@@ -172,7 +180,6 @@ static int mock_mem_walk(struct mock_mem *mem, u64 addr, void *buf, u64 len,
 		size_t chunk = min_t(u64, len, PAGE_SIZE - off);
 		phys_addr_t phys;
 		unsigned long pfn;
-		void *va;
 
 		phys = iommu_iova_to_phys(mem->domain, iova - off);
 		pfn = PHYS_PFN(phys);
@@ -181,12 +188,7 @@ static int mock_mem_walk(struct mock_mem *mem, u64 addr, void *buf, u64 len,
 		if (mem->count)
 			atomic64_inc(&mem->chan->translations);
 		if (buf) {
-			va = kmap_local_page(pfn_to_page(pfn));
-			if (to_dsp)
-				memcpy(va + off, buf, chunk);
-			else
-				memcpy(buf, va + off, chunk);
-			kunmap_local(va);
+			mock_page_copy(pfn, off, buf, chunk, to_dsp);
 			buf += chunk;
 		}
 		iova += chunk;
