@@ -43,9 +43,24 @@ unsigned long qda_drm_vma_node_start(struct drm_vma_offset_node *node)
 	return drm_vma_node_start(node);
 }
 
-pid_t qda_current_tgid(void)
+struct pid *qda_get_current_tgid_pid(void)
 {
-	return task_tgid_nr(current);
+	return get_task_pid(current, PIDTYPE_TGID);
+}
+
+void qda_put_pid(struct pid *pid)
+{
+	put_pid(pid);
+}
+
+pid_t qda_pid_vnr(struct pid *pid)
+{
+	return pid_vnr(pid);
+}
+
+unsigned long long qda_totalram_bytes(void)
+{
+	return (unsigned long long)totalram_pages() << PAGE_SHIFT;
 }
 
 pid_t qda_current_pid(void)

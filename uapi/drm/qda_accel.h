@@ -8,6 +8,21 @@
  * the calling DRM file; foreign dma-bufs enter through
  * DRM_IOCTL_PRIME_FD_TO_HANDLE first. Padding and reserved fields must be
  * zero and are rejected with -EINVAL otherwise.
+ *
+ * Return values of the FastRPC ioctls (INIT_ATTACH, INIT_CREATE, MAP,
+ * MUNMAP, INVOKE): 0, or the DSP's own 32-bit status when it is positive or
+ * below -4095 (e.g. 0x8000040D), as the ioctl's value; a negative errno the
+ * DSP returned (-1..-133) as that errno; any other DSP value in the errno
+ * range (-134..-4095, where the kernel keeps internal codes such as
+ * -ERESTARTSYS) as -EIO, so no kernel-internal code reaches user space.
+ *
+ * Calls the kernel makes to the DSP by itself (attach, create, release,
+ * map, unmap, the capability query) wait at most the qda module parameter
+ * kernel_timeout_ms (default 5000) and then fail with -ETIMEDOUT; the
+ * driver cleans up on the DSP (see INIT_CREATE and MAP). Per process and
+ * channel, at most max_inflight calls (default 64) may be in flight
+ * (-EAGAIN beyond), and at most max_memory_mb MiB of buffers, payloads and
+ * init memory may be allocated (default: a quarter of RAM; -ENOMEM beyond).
  */
 #ifndef _UAPI_DRM_QDA_ACCEL_H_
 #define _UAPI_DRM_QDA_ACCEL_H_
@@ -86,7 +101,11 @@ struct drm_qda_gem_mmap_offset {
  * struct drm_qda_init_create - create the user protection domain (PD)
  *
  * Used with DRM_IOCTL_QDA_INIT_CREATE. With no shell file the library
- * passes @filelen 0, @filefd -1 and @file 0.
+ * passes @filelen 0, @filefd -1 and @file 0. When the DSP's answer is lost
+ * (-ETIMEDOUT, likewise for INIT_ATTACH) the driver releases the process
+ * the DSP may have created before returning; if that release is not
+ * confirmed either, the next INIT_CREATE or INIT_ATTACH of the process
+ * retries it first and fails with -EBUSY while it stays unconfirmed.
  */
 struct drm_qda_init_create {
 	/** @filelen: Input. Length in bytes of the shell ELF, or 0. */
@@ -101,7 +120,10 @@ struct drm_qda_init_create {
 	 * selects the create-with-attributes method.
 	 */
 	__u32 attrs;
-	/** @siglen: Input. Length of the signature inside the ELF, or 0. */
+	/**
+	 * @siglen: Input. Length of the signature inside the ELF, or 0; at
+	 * most @filelen (-EINVAL otherwise).
+	 */
 	__u32 siglen;
 	/** @file: Input. User pointer to the shell ELF, or 0. */
 	__u64 file;
@@ -119,7 +141,11 @@ struct drm_qda_init_create {
 /**
  * struct drm_qda_map - map a buffer into the DSP process
  *
- * Used with DRM_IOCTL_QDA_MAP.
+ * Used with DRM_IOCTL_QDA_MAP. The DSP maps whole pages: @offset must be
+ * page aligned, @size is rounded up to whole pages, and the range must lie
+ * inside the buffer (-EINVAL otherwise, before anything reaches the DSP).
+ * When the DSP's answer is lost (-ETIMEDOUT) the buffer stays referenced
+ * until the DSP process is released, since the DSP may have mapped it.
  */
 struct drm_qda_map {
 	/**
@@ -131,15 +157,24 @@ struct drm_qda_map {
 	__u32 flags;
 	/** @fd: Input. GEM handle of the buffer to map. */
 	__s32 fd;
-	/** @attrs: Input. Mapping attributes (QDA_MAP_REQUEST_ATTR only). */
+	/**
+	 * @attrs: Input. Mapping attributes of the FastRPC library
+	 * (QDA_MAP_REQUEST_ATTR only; must be 0 for QDA_MAP_REQUEST_LEGACY).
+	 */
 	__u32 attrs;
-	/** @offset: Input. Offset into the buffer (QDA_MAP_REQUEST_ATTR only). */
+	/**
+	 * @offset: Input. Page-aligned offset into the buffer
+	 * (QDA_MAP_REQUEST_ATTR only; must be 0 for QDA_MAP_REQUEST_LEGACY).
+	 */
 	__u32 offset;
 	/** @pad: Input. Must be zero. */
 	__u32 pad;
 	/** @vaddrin: Input. User virtual address of the buffer, or 0. */
 	__u64 vaddrin;
-	/** @size: Input. Size in bytes of the mapping. */
+	/**
+	 * @size: Input. Size in bytes of the mapping, rounded up to whole
+	 * pages; 0 maps up to the end of the buffer.
+	 */
 	__u64 size;
 	/** @vaddrout: Output. DSP virtual address of the mapping. */
 	__u64 vaddrout;
@@ -148,7 +183,9 @@ struct drm_qda_map {
 /**
  * struct drm_qda_munmap - unmap a buffer from the DSP process
  *
- * Used with DRM_IOCTL_QDA_MUNMAP.
+ * Used with DRM_IOCTL_QDA_MUNMAP. A mapping whose map or unmap answer was
+ * lost (-ETIMEDOUT) is no longer found (-ENOENT); its buffer stays
+ * referenced until the DSP process is released.
  */
 struct drm_qda_munmap {
 	/**
@@ -162,7 +199,10 @@ struct drm_qda_munmap {
 	__u64 vaddr;
 	/** @vaddrout: Input. DSP virtual address returned by the map. */
 	__u64 vaddrout;
-	/** @size: Input. Size in bytes of the mapping. */
+	/**
+	 * @size: Input. Size in bytes of the mapping as given to MAP, or 0;
+	 * otherwise -EINVAL if it does not round up to the mapping's size.
+	 */
 	__u64 size;
 };
 
@@ -194,10 +234,12 @@ struct drm_qda_invoke_args {
 /**
  * struct drm_qda_invoke - call a method on the DSP
  *
- * Used with DRM_IOCTL_QDA_INVOKE. On success the ioctl returns the DSP's
- * own 32-bit return value unchanged. Inline (copied) arguments and the call's
- * metadata may take at most 64 MiB (E2BIG beyond); pass larger data in GEM
- * buffers.
+ * Used with DRM_IOCTL_QDA_INVOKE. The ioctl returns the DSP's return value
+ * as described at the top of this file. Inline (copied) arguments and the
+ * call's metadata may take at most 64 MiB (E2BIG beyond); pass larger data
+ * in GEM buffers. -EAGAIN when the process already has max_inflight calls
+ * in flight on the channel (a call interrupted by a signal counts until the
+ * DSP answers it).
  */
 struct drm_qda_invoke {
 	/** @handle: Input. Remote handle; the init handle (1) is refused. */
