@@ -23,6 +23,23 @@
  * channel, at most max_inflight calls (default 64) may be in flight
  * (-EAGAIN beyond), and at most max_memory_mb MiB of buffers, payloads and
  * init memory may be allocated (default: a quarter of RAM; -ENOMEM beyond).
+ *
+ * Who may call what. Every open file is either trusted or untrusted, fixed
+ * at open() from the opener's credentials: trusted with CAP_SYS_ADMIN (in
+ * the initial user namespace) or as a member of the group given by the qda
+ * module parameter trusted_gid. A channel is secure unless its device-tree
+ * node has qcom,non-secure-domain (QDA_CAP_SECURE_CHANNEL). Refusals are
+ * -EPERM, before anything reaches the DSP:
+ *
+ *  - QUERY, GEM_CREATE, GEM_MMAP_OFFSET, PRIME import/export, MAP, MUNMAP,
+ *    INVOKE and GET_PARAM on one's own session: anyone;
+ *  - INIT_CREATE: trusted openers; untrusted ones on a non-secure channel
+ *    (signed or unsigned PD), and on a secure channel only with
+ *    QDA_PROC_MODE_UNSIGNED on a DSP that supports unsigned PDs (CDSP,
+ *    CDSP1, GDSP0, GDSP1; QDA_CAP_UNSIGNED_PD). The attributes in
+ *    QDA_PROC_MODE_TRUSTED need a trusted opener anywhere;
+ *  - INIT_ATTACH (root PD), INIT_ATTACH_SNS (sensors PD) and
+ *    INIT_CREATE_STATIC (audio PD): trusted openers only.
  */
 #ifndef _UAPI_DRM_QDA_ACCEL_H_
 #define _UAPI_DRM_QDA_ACCEL_H_
@@ -43,6 +60,8 @@ extern "C" {
 #define DRM_QDA_MUNMAP			0x06
 #define DRM_QDA_INVOKE			0x07
 #define DRM_QDA_GET_PARAM		0x08
+#define DRM_QDA_INIT_ATTACH_SNS		0x09
+#define DRM_QDA_INIT_CREATE_STATIC	0x0a
 
 /** QDA_DSP_NAME_LEN - size of &drm_qda_query.dsp_name, NUL included. */
 #define QDA_DSP_NAME_LEN		16
@@ -60,11 +79,21 @@ struct drm_qda_query {
 	 */
 	__u8 dsp_name[QDA_DSP_NAME_LEN];
 	/**
-	 * @capabilities: Output. Capability flags of the driver; currently
-	 * always 0.
+	 * @capabilities: Output. QDA_CAP_* flags of the channel and of the
+	 * calling file.
 	 */
 	__u32 capabilities;
 };
+
+/* Flags of &drm_qda_query.capabilities. */
+/** QDA_CAP_SECURE_CHANNEL - the channel is secure (no qcom,non-secure-domain). */
+#define QDA_CAP_SECURE_CHANNEL		(1 << 0)
+/** QDA_CAP_TRUSTED - the calling file was opened by a trusted opener. */
+#define QDA_CAP_TRUSTED			(1 << 1)
+/** QDA_CAP_UNSIGNED_PD - the DSP runs unsigned user PDs (CDSP, CDSP1, GDSP). */
+#define QDA_CAP_UNSIGNED_PD		(1 << 2)
+/** QDA_CAP_REMOTE_HEAP - the channel has a remote heap for the audio PD. */
+#define QDA_CAP_REMOTE_HEAP		(1 << 3)
 
 /**
  * struct drm_qda_gem_create - allocate a DSP-reachable GEM buffer
@@ -129,10 +158,54 @@ struct drm_qda_init_create {
 	__u64 file;
 };
 
-/* Process attributes for &drm_qda_init_create.attrs. */
+/*
+ * Process attributes for &drm_qda_init_create.attrs, as the FastRPC library
+ * defines them (enum fastrpc_proc_attr). Other bits are refused (-EINVAL).
+ */
 #define QDA_PROC_MODE_DEBUG		(1 << 0)
+#define QDA_PROC_MODE_PTRACE		(1 << 1)
+#define QDA_PROC_MODE_CRC		(1 << 2)
 #define QDA_PROC_MODE_UNSIGNED		(1 << 3)
+#define QDA_PROC_MODE_ADAPTIVE_QOS	(1 << 4)
+#define QDA_PROC_MODE_SYSTEM_PROCESS	(1 << 5)
 #define QDA_PROC_MODE_PRIVILEGED	(1 << 6)
+/** QDA_PROC_MODE_KNOWN - every attribute bit INIT_CREATE accepts. */
+#define QDA_PROC_MODE_KNOWN		0x7f
+/** QDA_PROC_MODE_TRUSTED - attributes only a trusted opener may set. */
+#define QDA_PROC_MODE_TRUSTED		(QDA_PROC_MODE_DEBUG | \
+					 QDA_PROC_MODE_PTRACE | \
+					 QDA_PROC_MODE_SYSTEM_PROCESS | \
+					 QDA_PROC_MODE_PRIVILEGED)
+
+/** QDA_INIT_NAME_MAX - longest &drm_qda_init_create_static.name, NUL included. */
+#define QDA_INIT_NAME_MAX		128
+
+/**
+ * struct drm_qda_init_create_static - create a static PD by name
+ *
+ * Used with DRM_IOCTL_QDA_INIT_CREATE_STATIC (trusted openers only): the
+ * audio PD ("audiopd") of an ADSP, as fastrpc.c's
+ * FASTRPC_IOCTL_INIT_CREATE_STATIC does. The PD's heap is the channel's
+ * remote heap (its memory-region), handed to the DSP with the first create
+ * after the DSP started; a channel without one refuses with -EOPNOTSUPP.
+ * -EBUSY while another process holds the channel's static PD, -EALREADY if
+ * the caller's session already has a PD.
+ */
+struct drm_qda_init_create_static {
+	/**
+	 * @namelen: Input. Length of @name including its NUL, 1 to
+	 * QDA_INIT_NAME_MAX (-EINVAL otherwise, also when the name is not
+	 * NUL-terminated exactly there).
+	 */
+	__u32 namelen;
+	/**
+	 * @memlen: Input. Ignored (fastrpc.c ignores it too): the PD gets the
+	 * channel's remote heap.
+	 */
+	__u32 memlen;
+	/** @name: Input. User pointer to the PD's name. */
+	__u64 name;
+};
 
 /* Requests for &drm_qda_map.request and &drm_qda_munmap.request. */
 #define QDA_MAP_REQUEST_LEGACY		1
@@ -299,6 +372,12 @@ struct drm_qda_get_param {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_GET_PARAM, struct drm_qda_get_param)
 #define DRM_IOCTL_QDA_INVOKE \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_QDA_INVOKE, struct drm_qda_invoke_args)
+/* Attach to the sensors PD (trusted openers only), like INIT_ATTACH. */
+#define DRM_IOCTL_QDA_INIT_ATTACH_SNS \
+	DRM_IO(DRM_COMMAND_BASE + DRM_QDA_INIT_ATTACH_SNS)
+#define DRM_IOCTL_QDA_INIT_CREATE_STATIC \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_INIT_CREATE_STATIC, \
+		 struct drm_qda_init_create_static)
 
 #if defined(__cplusplus)
 }
