@@ -34,7 +34,7 @@ TEST(driver_name_is_qda)
 	close(fd);
 }
 
-TEST(query_returns_name_and_zeroes)
+TEST(query_returns_name_capabilities_and_zeroes)
 {
 	struct drm_qda_query q;
 	size_t i;
@@ -48,7 +48,14 @@ TEST(query_returns_name_and_zeroes)
 		EXPECT_STREQ(dsps[d], (char *)q.dsp_name);
 		for (i = strlen(dsps[d]); i < sizeof(q.dsp_name); i++)
 			EXPECT_EQ(0, q.dsp_name[i]);
-		EXPECT_EQ(0U, q.capabilities);
+		/* Both channels are secure; the tests run as root (trusted). */
+		EXPECT_TRUE(q.capabilities & QDA_CAP_SECURE_CHANNEL);
+		EXPECT_TRUE(q.capabilities & QDA_CAP_TRUSTED);
+		/* Unsigned PDs on the compute DSP only. */
+		EXPECT_EQ(!strcmp(dsps[d], "cdsp"),
+			  !!(q.capabilities & QDA_CAP_UNSIGNED_PD));
+		/* No undefined flags. */
+		EXPECT_EQ(0U, q.capabilities & ~0xfU);
 		close(fd);
 	}
 }
