@@ -158,6 +158,8 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/of.h>
+#include <linux/of_address.h>
+#include <linux/of_reserved_mem.h>
 #include <linux/overflow.h>
 #include <linux/rpmsg.h>
 #include <linux/seq_file.h>
@@ -172,6 +174,8 @@
 #include "mock_dsp.h"
 
 #define MOCK_CHANNEL_NAME	"fastrpcglink-apps-dsp"
+/* Child of /reserved-memory in the boot device tree (tools/qda-vm, arm64). */
+#define MOCK_HEAP_NODE		"adsp-rpc-remote-heap"
 /* Largest message the send ops accept. */
 #define MOCK_MTU		4096
 
@@ -202,6 +206,13 @@ struct mock_chan_desc {
 	bool bad_iommu;
 	/* No qcom,non-secure-domain: a secure channel. */
 	bool secure;
+	/*
+	 * The node's memory-region names the boot device tree's
+	 * /reserved-memory/adsp-rpc-remote-heap, where there is one.
+	 */
+	bool remote_heap;
+	/* The DSP has a sensors PD (attach with ctx PD 2). */
+	bool sensors_pd;
 };
 
 static const struct mock_cb_desc mock_cdsp_cbs[] = {
@@ -241,7 +252,8 @@ static const struct mock_cb_desc mock_mdsp_cbs[] = {
  */
 static const struct mock_chan_desc mock_chan_descs[] = {
 	{ "cdsp", mock_cdsp_cbs, ARRAY_SIZE(mock_cdsp_cbs) },
-	{ "adsp", mock_adsp_cbs, ARRAY_SIZE(mock_adsp_cbs) },
+	{ "adsp", mock_adsp_cbs, ARRAY_SIZE(mock_adsp_cbs),
+	  .remote_heap = true, .sensors_pd = true },
 	{ "xdsp", mock_adsp_cbs, 1, .down = true },
 	{ "mdsp", mock_mdsp_cbs, ARRAY_SIZE(mock_mdsp_cbs), .down = true },
 	{ "gdsp0", mock_adsp_cbs, 1, .down = true, .bad_iommu = true },
@@ -251,7 +263,8 @@ static const struct mock_chan_desc mock_chan_descs[] = {
 	 * only on cdsp1.
 	 */
 	{ "cdsp1", mock_cdsp1_cbs, ARRAY_SIZE(mock_cdsp1_cbs), .secure = true },
-	{ "sdsp", mock_sdsp_cbs, ARRAY_SIZE(mock_sdsp_cbs), .secure = true },
+	{ "sdsp", mock_sdsp_cbs, ARRAY_SIZE(mock_sdsp_cbs), .secure = true,
+	  .sensors_pd = true },
 };
 
 struct mock_channel;
@@ -274,6 +287,11 @@ static DEFINE_MUTEX(mock_lock);
 static bool mock_exiting;
 static struct mock_channel mock_channels[ARRAY_SIZE(mock_chan_descs)];
 static struct of_changeset mock_ocs;
+/* The remote heap found at load (mock_find_remote_heap()). */
+static struct {
+	phys_addr_t base;
+	phys_addr_t size;
+} mock_heap;
 static struct dentry *mock_debugfs;
 /* rpmsg devices not yet released; module exit waits for zero. */
 static atomic_t mock_live_rpdevs = ATOMIC_INIT(0);
@@ -796,7 +814,7 @@ static int mock_control_show(struct seq_file *m, void *unused)
 		dropped = chan->dropped;
 		spin_unlock_irqrestore(&chan->lock, flags);
 
-		seq_printf(m, "%s %s received=%llu answered=%llu dropped=%llu violations=%lld processes=%u mappings=%u handles=%u translations=%lld faults=%lld\n",
+		seq_printf(m, "%s %s received=%llu answered=%llu dropped=%llu violations=%lld processes=%u mappings=%u handles=%u translations=%lld faults=%lld listeners=%u heap_grants=%lld\n",
 			   chan->desc->label, chan->mrpdev ? "up" : "down",
 			   received, answered, dropped,
 			   (long long)atomic64_read(&chan->violations),
@@ -804,7 +822,9 @@ static int mock_control_show(struct seq_file *m, void *unused)
 			   READ_ONCE(chan->dsp.nmaps),
 			   READ_ONCE(chan->dsp.nhandles),
 			   (long long)atomic64_read(&chan->translations),
-			   (long long)atomic64_read(&chan->dsp_faults));
+			   (long long)atomic64_read(&chan->dsp_faults),
+			   READ_ONCE(chan->dsp.nlisteners),
+			   (long long)atomic64_read(&chan->heap_grants));
 	}
 	mutex_unlock(&mock_lock);
 
@@ -993,7 +1013,8 @@ static int mock_add_cb_node(struct device_node *parent,
 }
 
 static int mock_add_channel_node(struct device_node *parent,
-				 struct mock_channel *chan, phandle smmu)
+				 struct mock_channel *chan, phandle smmu,
+				 const struct device_node *heap)
 {
 	const struct mock_chan_desc *desc = chan->desc;
 	struct device_node *np;
@@ -1017,6 +1038,9 @@ static int mock_add_channel_node(struct device_node *parent,
 	if (!ret && !desc->secure)
 		ret = of_changeset_add_prop_bool(&mock_ocs, np,
 						 "qcom,non-secure-domain");
+	if (!ret && desc->remote_heap && heap)
+		ret = of_changeset_add_prop_u32(&mock_ocs, np, "memory-region",
+						heap->phandle);
 	if (!ret)
 		ret = of_changeset_add_prop_u32(&mock_ocs, np,
 						"#address-cells", 1);
@@ -1024,6 +1048,11 @@ static int mock_add_channel_node(struct device_node *parent,
 		ret = of_changeset_add_prop_u32(&mock_ocs, np,
 						"#size-cells", 0);
 	chan->iommu = smmu != 0;
+	chan->sensors_pd = desc->sensors_pd;
+	if (desc->remote_heap && heap) {
+		chan->heap_base = mock_heap.base;
+		chan->heap_size = mock_heap.size;
+	}
 	if (smmu && desc->bad_iommu) {
 		struct device_node *intc;
 
@@ -1061,9 +1090,46 @@ static phandle mock_find_smmu(void)
 	return ph;
 }
 
+/*
+ * The remote heap of the channels with .remote_heap: the boot device
+ * tree's /reserved-memory/adsp-rpc-remote-heap@..., which tools/qda-vm adds
+ * on arm64 (reg, no-map, a phandle).  Returns the node (a reference) and
+ * fills mock_heap with the region as the kernel reserved it at boot (what
+ * of_reserved_mem_lookup() gives fastrpc.c), or NULL when there is none
+ * (x86_64: no boot device tree, so nothing is ever reserved from one).
+ */
+static struct device_node *mock_find_remote_heap(void)
+{
+	struct device_node *rmem_np, *np;
+	struct reserved_mem *rmem;
+	struct resource res;
+
+	rmem_np = of_find_node_by_path("/reserved-memory");
+	if (!rmem_np)
+		return NULL;
+	np = of_get_child_by_name(rmem_np, MOCK_HEAP_NODE);
+	of_node_put(rmem_np);
+	if (!np)
+		return NULL;
+	rmem = of_reserved_mem_lookup(np);
+	if (!np->phandle || !of_device_is_available(np) || !rmem ||
+	    of_address_to_resource(np, 0, &res) || res.start != rmem->base ||
+	    resource_size(&res) != rmem->size) {
+		pr_warn("%pOF: no phandle, unavailable or not reserved at boot: no remote heap\n",
+			np);
+		of_node_put(np);
+		return NULL;
+	}
+	mock_heap.base = rmem->base;
+	mock_heap.size = rmem->size;
+	pr_info("remote heap %pOF: %pa, 0x%llx bytes\n", np, &rmem->base,
+		(unsigned long long)rmem->size);
+	return np;
+}
+
 static int mock_of_create(void)
 {
-	struct device_node *root;
+	struct device_node *root, *heap;
 	unsigned int i;
 	phandle smmu;
 	int ret = 0;
@@ -1088,8 +1154,10 @@ static int mock_of_create(void)
 	of_node_set_flag(root, OF_POPULATED);
 
 	smmu = mock_find_smmu();
+	heap = mock_find_remote_heap();
 	for (i = 0; !ret && i < ARRAY_SIZE(mock_channels); i++)
-		ret = mock_add_channel_node(root, &mock_channels[i], smmu);
+		ret = mock_add_channel_node(root, &mock_channels[i], smmu, heap);
+	of_node_put(heap);
 	if (!ret)
 		ret = of_changeset_apply(&mock_ocs);
 	if (ret)
@@ -1186,6 +1254,7 @@ static int __init mock_dsp_init(void)
 		atomic64_set(&chan->violations, 0);
 		atomic64_set(&chan->translations, 0);
 		atomic64_set(&chan->dsp_faults, 0);
+		atomic64_set(&chan->heap_grants, 0);
 		mock_rpc_init(chan);
 		/*
 		 * Not IRQ_WORK_INIT_HARD: a plain irq_work runs in hard-IRQ

@@ -96,10 +96,17 @@ struct mock_dsp_state {
 	struct list_head procs;
 	u64 next_vaddr;
 	u32 next_handle;
+	/*
+	 * The remote heap went to the DSP with a create static (method 8)
+	 * since the channel started; later creates must not send it again.
+	 */
+	bool heap_given;
 	/* Mirrors for the status line, read without the lock. */
 	unsigned int nprocs;
 	unsigned int nmaps;
 	unsigned int nhandles;
+	/* Default listeners registered (by handle, see mock-dsp.rst). */
+	unsigned int nlisteners;
 };
 
 struct mock_channel {
@@ -136,6 +143,16 @@ struct mock_channel {
 	atomic64_t translations;
 	/* DSP addresses that did not translate (also violations). */
 	atomic64_t dsp_faults;
+	/* The DSP has a sensors PD (attach with ctx PD 2). */
+	bool sensors_pd;
+	/*
+	 * The remote heap the node's memory-region names (physical, as the
+	 * kernel reserved it at boot); size 0 when the channel has none.
+	 */
+	u64 heap_base;
+	u64 heap_size;
+	/* Creates that handed the DSP the remote heap, over restarts. */
+	atomic64_t heap_grants;
 	struct mock_dsp_state dsp;
 };
 
