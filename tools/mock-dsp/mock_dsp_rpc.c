@@ -59,12 +59,14 @@
 #define MOCK_MAX_SLEEP_MS	60000
 #define MOCK_MAX_NAME		128
 
-/* Static handles. */
+/* Static handles (the library's _const_*_handle values). */
 #define MOCK_H_REMOTECTL	0
 #define MOCK_H_INIT		1
 #define MOCK_H_UTIL		2
-#define MOCK_H_PROCESS		4
-#define MOCK_H_LISTENER		7
+#define MOCK_H_LISTENER0	3	/* adsp_listener */
+#define MOCK_H_PROCESS		4	/* adsp_current_process1 */
+#define MOCK_H_MSGD		5	/* adspmsgd_adsp1 */
+#define MOCK_H_LISTENER		7	/* adsp_listener1 */
 #define MOCK_H_REMOTECTL1	8
 /* Handles at or below this are static (the library's rule). */
 #define MOCK_H_MAX_STATIC	0x200
@@ -79,6 +81,13 @@
 	"file:///libqda_test_skel.so?qda_test_skel_handle_invoke&_modver=1.0"
 #define MOCK_CALC_URI \
 	"file:///libcalculator_skel.so?calculator_skel_handle_invoke&_modver=1.0"
+/* The daemons' default listener: by name (non-domain) and by domains URI. */
+#define MOCK_DEFLISTENER_NAME	"adsp_default_listener"
+#define MOCK_DEFLISTENER1_URI \
+	"file:///libadsp_default_listener1_skel.so?adsp_default_listener1_skel_handle_invoke&_modver=1.0"
+
+/* The one static PD the mock's DSPs have (method 8). */
+#define MOCK_AUDIO_PD		"audiopd"
 
 /* Value of the last capability attribute, so tests can tell the mock. */
 #define MOCK_CAP_MAGIC		0x4d4f434b	/* "MOCK" */
@@ -154,6 +163,10 @@ static_assert(sizeof(struct mock_mem_unmap_in) == 24);
 enum mock_skel {
 	MOCK_SKEL_TEST,
 	MOCK_SKEL_CALC,
+	/* adsp_default_listener: register is method 0. */
+	MOCK_SKEL_DEFLISTENER,
+	/* adsp_default_listener1: register is method 2. */
+	MOCK_SKEL_DEFLISTENER1,
 };
 
 struct mock_map {
@@ -171,7 +184,27 @@ struct mock_handle {
 	struct list_head node;
 	u32 handle;
 	enum mock_skel skel;
+	/* A default listener whose register method was called. */
+	bool registered;
 };
+
+/* adsp_listener(1) next2 in0 and out0. */
+struct mock_next2_in {
+	u32 prev_ctx;
+	s32 prev_result;
+	u32 prev_bufs_len;
+	u32 bufs_len;
+};
+
+struct mock_next2_out {
+	u32 ctx;
+	u32 handle;
+	u32 sc;
+	u32 bufs_len_req;
+};
+
+static_assert(sizeof(struct mock_next2_in) == 16);
+static_assert(sizeof(struct mock_next2_out) == 16);
 
 struct mock_proc {
 	struct list_head node;
@@ -179,6 +212,8 @@ struct mock_proc {
 	u8 pd;
 	/* Handle 4 "exit" seen: listener calls now fail. */
 	bool exiting;
+	/* Made by create static (method 8): @name is the static PD's. */
+	bool static_pd;
 	char name[32];
 	struct list_head maps;
 	struct list_head handles;
@@ -562,6 +597,15 @@ static void mock_proc_unpark(struct mock_call *c, struct mock_proc *p)
 	list_splice_tail_init(&p->parked, &c->release);
 }
 
+static void mock_handle_free(struct mock_dsp_state *d, struct mock_handle *h)
+{
+	if (h->registered)
+		WRITE_ONCE(d->nlisteners, d->nlisteners - 1);
+	list_del(&h->node);
+	kfree(h);
+	WRITE_ONCE(d->nhandles, d->nhandles - 1);
+}
+
 static void mock_proc_free(struct mock_channel *chan, struct mock_proc *p)
 {
 	struct mock_dsp_state *d = &chan->dsp;
@@ -573,11 +617,8 @@ static void mock_proc_free(struct mock_channel *chan, struct mock_proc *p)
 		kfree(m);
 		WRITE_ONCE(d->nmaps, d->nmaps - 1);
 	}
-	list_for_each_entry_safe(h, th, &p->handles, node) {
-		list_del(&h->node);
-		kfree(h);
-		WRITE_ONCE(d->nhandles, d->nhandles - 1);
-	}
+	list_for_each_entry_safe(h, th, &p->handles, node)
+		mock_handle_free(d, h);
 	list_del(&p->node);
 	kfree(p);
 	WRITE_ONCE(d->nprocs, d->nprocs - 1);
@@ -706,6 +747,99 @@ static s32 mock_unmap(struct mock_call *c, s32 client_id, bool legacy, s32 fd,
 	return MOCK_ENOSUCH;
 }
 
+static struct mock_proc *mock_static_find(struct mock_dsp_state *d,
+					  const char *name)
+{
+	struct mock_proc *p;
+
+	list_for_each_entry(p, &d->procs, node)
+		if (p->static_pd && !strcmp(p->name, name))
+			return p;
+	return NULL;
+}
+
+/*
+ * The remote heap in a create static: the first create after the channel
+ * started hands it over (pageslen 1, the reserved region's exact base and
+ * size), every later one sends pageslen 0 and a zero page (fastrpc.c's
+ * audio_init_mem).  0 or a DSP error code; anything else is a violation.
+ */
+static s32 mock_check_heap(struct mock_call *c, u32 pageslen,
+			   const struct mock_phy_page *pg)
+{
+	struct mock_channel *chan = c->chan;
+	bool first = !chan->dsp.heap_given;
+	u64 base = first ? chan->heap_base : 0;
+	u64 size = first ? chan->heap_size : 0;
+
+	if (!chan->heap_size) {
+		mock_violation(c, "create static without remote heap (refused by the driver)");
+		return MOCK_EBADPARM;
+	}
+	if (pageslen != first || pg->addr != base || pg->size != size) {
+		mock_violation(c, "static PD: pageslen %u 0x%llx/0x%llx, not %u 0x%llx/0x%llx%s",
+			       pageslen, pg->addr, pg->size, first, base, size,
+			       first ? " (the heap)" : " (heap already given)");
+		return MOCK_EBADPARM;
+	}
+	return 0;
+}
+
+/*
+ * Method 8, create static: in0 {s32 client_id; u32 namelen; u32 pageslen},
+ * in1 the name, in2 one phy_page (the remote heap, or zero).  ctx PD 1.
+ */
+static s32 mock_create_static(struct mock_call *c)
+{
+	struct mock_dsp_state *d = &c->chan->dsp;
+	struct mock_create_static_in *in;
+	struct mock_phy_page *pg;
+	struct mock_proc *p;
+	char *name;
+	s32 ret;
+
+	if (!mock_expect_sc(c, SC(8, 3, 0)))
+		return MOCK_EBADPARM;
+	in = mock_in(c, 0, sizeof(*in));
+	if (!in) {
+		mock_violation(c, "create static in[0] of %llu bytes",
+			       c->args[0].len);
+		return MOCK_EBADPARM;
+	}
+	name = mock_in(c, 1, in->namelen);
+	if (!name || !in->namelen || in->namelen > MOCK_MAX_NAME ||
+	    strnlen(name, in->namelen) != in->namelen - 1) {
+		mock_violation(c, "create static name of %llu bytes, namelen %u",
+			       c->args[1].len, in->namelen);
+		return MOCK_EBADPARM;
+	}
+	pg = mock_in(c, 2, sizeof(*pg));
+	if (!pg || in->pageslen > 1) {
+		mock_violation(c, "create static pageslen %u, page list %llu bytes (one phy_page)",
+			       in->pageslen, c->args[2].len);
+		return MOCK_EBADPARM;
+	}
+	if (!mock_expect_pd(c, MOCK_USER_PD, MOCK_USER_PD))
+		return MOCK_EBADPARM;
+	ret = mock_check_heap(c, in->pageslen, pg);
+	if (ret)
+		return ret;
+	if (strcmp(name, MOCK_AUDIO_PD))
+		return MOCK_ENOSUCH;
+	if (mock_static_find(d, name))
+		return MOCK_EALREADY;
+	ret = mock_proc_new(c, in->client_id, MOCK_USER_PD, name);
+	if (ret)
+		return ret;
+	p = mock_proc_find(d, in->client_id);
+	p->static_pd = true;
+	if (in->pageslen) {
+		d->heap_given = true;
+		atomic64_inc(&c->chan->heap_grants);
+	}
+	return 0;
+}
+
 /* Handle 1: the init methods the kernel sends (client_id 0). */
 static s32 mock_init_handle(struct mock_call *c)
 {
@@ -732,10 +866,15 @@ static s32 mock_init_handle(struct mock_call *c)
 			return MOCK_EBADPARM;
 		}
 		if (method == 0) {
+			u8 pd = c->req.ctx & MOCK_PD_MASK;
+
 			if (!mock_expect_pd(c, MOCK_ROOT_PD, MOCK_SENSORS_PD))
 				return MOCK_EBADPARM;
-			return mock_proc_new(c, *client_id,
-					     c->req.ctx & MOCK_PD_MASK,
+			/* Only some DSPs run a sensors PD. */
+			if (pd == MOCK_SENSORS_PD && !c->chan->sensors_pd)
+				return MOCK_ENOSUCH;
+			return mock_proc_new(c, *client_id, pd,
+					     pd == MOCK_SENSORS_PD ? "sensors" :
 					     "attach");
 		}
 		p = mock_proc_find(d, *client_id);
@@ -839,30 +978,8 @@ static s32 mock_init_handle(struct mock_call *c)
 		return mock_proc_new(c, in->client_id, MOCK_USER_PD, name);
 	}
 
-	case 8: {	/* create static: in {client_id, namelen, pageslen}, name, page */
-		struct mock_create_static_in *in;
-		char *name;
-
-		if (!mock_expect_sc(c, SC(8, 3, 0)))
-			return MOCK_EBADPARM;
-		in = mock_in(c, 0, sizeof(*in));
-		if (!in)
-			return MOCK_EBADPARM;
-		name = mock_in(c, 1, in->namelen);
-		if (!name || !in->namelen || in->namelen > MOCK_MAX_NAME ||
-		    strnlen(name, in->namelen) != in->namelen - 1) {
-			mock_violation(c, "create static name of %llu bytes, namelen %u",
-				       c->args[1].len, in->namelen);
-			return MOCK_EBADPARM;
-		}
-		if (in->pageslen > 1 ||
-		    c->args[2].len != sizeof(struct mock_phy_page))
-			mock_violation(c, "create static pageslen %u, page list %llu bytes",
-				       in->pageslen, c->args[2].len);
-		if (!mock_expect_pd(c, MOCK_USER_PD, MOCK_USER_PD))
-			return MOCK_EBADPARM;
-		return mock_proc_new(c, in->client_id, MOCK_USER_PD, name);
-	}
+	case 8:		/* create static */
+		return mock_create_static(c);
 
 	case 10: {	/* mem_map: in mem_map_in, phy_page, data; out {u64 vaddr} */
 		struct mock_mem_map_in *in;
@@ -1016,6 +1133,10 @@ static s32 mock_remotectl_open(struct mock_call *c, struct mock_proc *p)
 		h->skel = MOCK_SKEL_TEST;
 	} else if (mock_uri_is(name, MOCK_CALC_URI)) {
 		h->skel = MOCK_SKEL_CALC;
+	} else if (mock_uri_is(name, MOCK_DEFLISTENER_NAME)) {
+		h->skel = MOCK_SKEL_DEFLISTENER;
+	} else if (mock_uri_is(name, MOCK_DEFLISTENER1_URI)) {
+		h->skel = MOCK_SKEL_DEFLISTENER1;
 	} else {
 		kfree(h);
 		mock_dlerror(c, 3, "mock: %s: cannot open shared object file",
@@ -1057,9 +1178,7 @@ static s32 mock_remotectl_close(struct mock_call *c, struct mock_proc *p)
 	list_for_each_entry(h, &p->handles, node) {
 		if (h->handle != in[0])
 			continue;
-		list_del(&h->node);
-		kfree(h);
-		WRITE_ONCE(c->chan->dsp.nhandles, c->chan->dsp.nhandles - 1);
+		mock_handle_free(&c->chan->dsp, h);
 		*out = 0;
 		mock_dlerror(c, 2, "", NULL);
 		return 0;
@@ -1173,6 +1292,65 @@ static s32 mock_calc_skel(struct mock_call *c)
 	return 0;
 }
 
+/*
+ * adsp_listener next2 (handle 3 method 4, handle 7 method 6), scalars
+ * (m, 2, 2): in0 {u32 prev_ctx; s32 prev_result; u32 prev_bufs_len; u32
+ * bufs_len}, in1 the previous reverse call's output (prev_bufs_len bytes),
+ * out0 {u32 ctx; u32 handle; u32 sc; u32 bufs_len_req}, out1 the next
+ * call's input (bufs_len bytes).  The mock never makes reverse calls, so
+ * there is no previous one to answer (prev_ctx must be 0) and the call
+ * waits until the process exits or is released, then fails with EBADSTATE.
+ */
+static s32 mock_listener_next2(struct mock_call *c, struct mock_proc *p)
+{
+	struct mock_next2_in *in = mock_in(c, 0, sizeof(*in));
+
+	if (!in || !mock_in(c, 2, sizeof(struct mock_next2_out)) ||
+	    c->args[1].len != in->prev_bufs_len ||
+	    c->args[3].len != in->bufs_len || in->prev_ctx)
+		return MOCK_EBADPARM;
+	if (p->exiting)
+		return MOCK_EBADSTATE;
+	list_add_tail(&c->msg->node, &p->parked);
+	c->parked = true;
+	return 0;
+}
+
+/*
+ * The listener interfaces: @base is the method of init2 (handle 3: 3,
+ * handle 7: 5); next2 and get_in_bufs2 follow it.
+ */
+static s32 mock_listener(struct mock_call *c, struct mock_proc *p, u32 base)
+{
+	u32 sc = c->sc & SC_MASK;
+
+	if (sc == SC(base, 0, 0))		/* init2 */
+		return 0;
+	if (sc == SC(base + 1, 2, 2))		/* next2 */
+		return mock_listener_next2(c, p);
+	if (sc == SC(base + 2, 1, 2))		/* get_in_bufs2: none pending */
+		return MOCK_EBADPARM;
+	return MOCK_EUNSUPPORTED;
+}
+
+/* The default listener: register makes the process the PD's listener. */
+static s32 mock_default_listener(struct mock_call *c, struct mock_handle *h)
+{
+	u32 reg = h->skel == MOCK_SKEL_DEFLISTENER ? 0 : 2;
+	u32 sc = c->sc & SC_MASK;
+
+	if (SC_METHOD(sc) != reg)
+		return MOCK_EUNSUPPORTED;
+	if (sc != SC(reg, 0, 0))
+		return MOCK_EBADPARM;
+	if (!h->registered) {
+		h->registered = true;
+		WRITE_ONCE(c->chan->dsp.nlisteners,
+			   c->chan->dsp.nlisteners + 1);
+	}
+	return 0;
+}
+
 static s32 mock_dispatch(struct mock_call *c)
 {
 	u32 handle = c->req.handle, method = SC_METHOD(c->sc);
@@ -1185,9 +1363,14 @@ static s32 mock_dispatch(struct mock_call *c)
 	if (handle == MOCK_H_UTIL)
 		return mock_util_handle(c);
 
+	/*
+	 * Everything else is unknown, adspmsgd_adsp1 (5) included: its init3
+	 * failing with EUNSUPPORTED tells the library the DSP has no exception
+	 * log to share.
+	 */
 	if (handle != MOCK_H_REMOTECTL && handle != MOCK_H_PROCESS &&
-	    handle != MOCK_H_LISTENER && handle != MOCK_H_REMOTECTL1 &&
-	    handle <= MOCK_H_MAX_STATIC)
+	    handle != MOCK_H_LISTENER && handle != MOCK_H_LISTENER0 &&
+	    handle != MOCK_H_REMOTECTL1 && handle <= MOCK_H_MAX_STATIC)
 		return MOCK_EUNSUPPORTED;
 
 	/* Everything else runs in the caller's process on the DSP. */
@@ -1207,17 +1390,10 @@ static s32 mock_dispatch(struct mock_call *c)
 		return method == open || method == open + 1 ?
 		       MOCK_EBADPARM : MOCK_EUNSUPPORTED;
 	}
+	case MOCK_H_LISTENER0:
+		return mock_listener(c, p, 3);
 	case MOCK_H_LISTENER:
-		if (sc == SC(5, 0, 0))		/* init2 */
-			return 0;
-		if (sc == SC(6, 2, 2)) {	/* next2: wait for exit */
-			if (p->exiting)
-				return MOCK_EBADSTATE;
-			list_add_tail(&c->msg->node, &p->parked);
-			c->parked = true;
-			return 0;
-		}
-		return MOCK_EUNSUPPORTED;
+		return mock_listener(c, p, 5);
 	case MOCK_H_PROCESS:
 		if (sc == SC(2, 0, 0)) {	/* exit */
 			p->exiting = true;
@@ -1234,9 +1410,16 @@ static s32 mock_dispatch(struct mock_call *c)
 			continue;
 		if (SC_INHANDLES(sc) || SC_OUTHANDLES(sc))
 			return MOCK_EBADPARM;
-		if (h->skel == MOCK_SKEL_TEST)
+		switch (h->skel) {
+		case MOCK_SKEL_TEST:
 			return mock_test_skel(c);
-		return mock_calc_skel(c);
+		case MOCK_SKEL_CALC:
+			return mock_calc_skel(c);
+		case MOCK_SKEL_DEFLISTENER:
+		case MOCK_SKEL_DEFLISTENER1:
+			return mock_default_listener(c, h);
+		}
+		return MOCK_EUNSUPPORTED;
 	}
 	return MOCK_EINVHANDLE;
 }
@@ -1294,6 +1477,8 @@ void mock_rpc_reset(struct mock_channel *chan)
 	}
 	d->next_vaddr = MOCK_VADDR_BASE;
 	d->next_handle = MOCK_HANDLE_BASE;
+	/* A DSP that boots again needs the remote heap again. */
+	d->heap_given = false;
 	mutex_unlock(&d->lock);
 }
 
