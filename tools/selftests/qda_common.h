@@ -30,6 +30,8 @@
 #define MOCK_CONTROL "/sys/kernel/debug/qda_mock_dsp/control"
 #define MOCK_STATUS "/sys/kernel/debug/qda_mock_dsp/status"
 #define CB_BUS_DIR "/sys/bus/qda-cb/devices"
+/* The mock DSP's device-tree nodes (fastrpc-<label>/...). */
+#define MOCK_DT		"/sys/firmware/devicetree/base/qda-mock"
 
 static inline const char *qda_moddir(void)
 {

@@ -8,6 +8,12 @@
  * Every call returns what the driver returned: 0, -errno when the ioctl
  * failed, or the DSP's own return value when the driver passed it through
  * as the ioctl's result (both drivers do for AEE codes like 0x8000040e).
+ *
+ * fastrpc.ko is used through its secure (trusted) node,
+ * /dev/fastrpc-<dsp>-secure, where it has one: it makes one for every
+ * compute DSP and for every channel without qcom,non-secure-domain.  A
+ * non-secure adsp, sdsp or mdsp channel only gets /dev/fastrpc-<dsp>,
+ * which fastrpc.c then restricts in nothing.
  */
 #ifndef XVAL_H
 #define XVAL_H
@@ -42,7 +48,13 @@ struct xval_backend {
 	const char *name;
 	/* Opens a session on the cDSP; returns the fd or -errno. */
 	int (*open)(void);
+	/* Opens a session on DSP @dsp ("adsp", ...); the fd or -errno. */
+	int (*open_dsp)(const char *dsp);
 	int (*attach)(int fd);
+	/* Attach to the sensors PD (ctx PD 2). */
+	int (*attach_sns)(int fd);
+	/* Create static PD @name (@namelen bytes, NUL included). */
+	int (*create_static)(int fd, const char *name, uint32_t namelen);
 	int (*create)(int fd, uint32_t attrs);
 	int (*invoke)(int fd, uint32_t handle, uint32_t sc,
 		      const struct xval_arg *args, unsigned int nargs);
@@ -76,16 +88,43 @@ static inline int xval_ret(int r)
 
 /* ---- fastrpc.ko ---- */
 
+static int xf_open_dsp(const char *dsp)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/fastrpc-%s-secure", dsp);
+	fd = open(path, O_RDWR);
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(path, sizeof(path), "/dev/fastrpc-%s", dsp);
+		fd = open(path, O_RDWR);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
 static int xf_open(void)
 {
-	int fd = open("/dev/fastrpc-cdsp", O_RDWR);
-
-	return fd < 0 ? -errno : fd;
+	return xf_open_dsp("cdsp");
 }
 
 static int xf_attach(int fd)
 {
 	return xval_ret(ioctl(fd, FASTRPC_IOCTL_INIT_ATTACH));
+}
+
+static int xf_attach_sns(int fd)
+{
+	return xval_ret(ioctl(fd, FASTRPC_IOCTL_INIT_ATTACH_SNS));
+}
+
+static int xf_create_static(int fd, const char *name, uint32_t namelen)
+{
+	struct fastrpc_init_create_static init = {
+		.namelen = namelen, .memlen = 3 << 20,
+		.name = (uintptr_t)name,
+	};
+
+	return xval_ret(ioctl(fd, FASTRPC_IOCTL_INIT_CREATE_STATIC, &init));
 }
 
 static int xf_create(int fd, uint32_t attrs)
@@ -226,7 +265,10 @@ static int xf_dsp_info(int fd, uint32_t attr, uint32_t *val)
 static const struct xval_backend xval_fastrpc = {
 	.name = "fastrpc",
 	.open = xf_open,
+	.open_dsp = xf_open_dsp,
 	.attach = xf_attach,
+	.attach_sns = xf_attach_sns,
+	.create_static = xf_create_static,
 	.create = xf_create,
 	.invoke = xf_invoke,
 	.buf_alloc = xf_buf_alloc,
@@ -242,16 +284,40 @@ static const struct xval_backend xval_fastrpc = {
 
 /* ---- qda.ko ---- */
 
-static int xq_open(void)
+static int xq_open_dsp(const char *dsp)
 {
-	int fd = qda_open_dsp("cdsp");
+	int fd = qda_open_dsp(dsp);
 
 	return fd < 0 ? -ENODEV : fd;
+}
+
+static int xq_open(void)
+{
+	return xq_open_dsp("cdsp");
 }
 
 static int xq_attach(int fd)
 {
 	return xval_ret(ioctl(fd, DRM_IOCTL_QDA_INIT_ATTACH));
+}
+
+/*
+ * A qda.ko without these ioctls yet fails them with EINVAL (an unknown
+ * driver ioctl number) and sends nothing: the tests skip then.
+ */
+static int xq_attach_sns(int fd)
+{
+	return xval_ret(ioctl(fd, DRM_IOCTL_QDA_INIT_ATTACH_SNS));
+}
+
+static int xq_create_static(int fd, const char *name, uint32_t namelen)
+{
+	struct drm_qda_init_create_static init = {
+		.namelen = namelen, .memlen = 3 << 20,
+		.name = (uintptr_t)name,
+	};
+
+	return xval_ret(ioctl(fd, DRM_IOCTL_QDA_INIT_CREATE_STATIC, &init));
 }
 
 static int xq_create(int fd, uint32_t attrs)
@@ -390,7 +456,10 @@ static int xq_dsp_info(int fd, uint32_t attr, uint32_t *val)
 static const struct xval_backend xval_qda = {
 	.name = "qda",
 	.open = xq_open,
+	.open_dsp = xq_open_dsp,
 	.attach = xq_attach,
+	.attach_sns = xq_attach_sns,
+	.create_static = xq_create_static,
 	.create = xq_create,
 	.invoke = xq_invoke,
 	.buf_alloc = xq_buf_alloc,

@@ -8,9 +8,14 @@
  *	(or XVAL_DRIVER=fastrpc|qda xval_test [harness options])
  *
  * For "fastrpc" the test replaces qda.ko by fastrpc.ko before the first case
- * and puts qda.ko back at the end.  The scenarios talk to the mock's test
- * skel and calculator (Documentation/accel/qda/mock-dsp.rst).
+ * and puts qda.ko back at the end; either way it restarts the mock's adsp
+ * first, so that the DSP has not had the remote heap from the driver bound
+ * before.  The scenarios talk to the mock's test skel and calculator, its
+ * sensors and audio PDs and the services the FastRPC daemons use
+ * (Documentation/accel/qda/mock-dsp.rst).
  */
+#include <pthread.h>
+#include <signal.h>
 #include <time.h>
 
 #include "xval.h"
@@ -23,7 +28,10 @@
 
 /* The mock's DSP error codes (DSP_AEE_EOFFSET + AEE code). */
 #define AEE(code)	((int)(0x80000400u + (code)))
+#define AEE_EBADSTATE	AEE(0x0d)
 #define AEE_EBADPARM	AEE(0x0e)
+#define AEE_EUNSUPPORTED AEE(0x14)
+#define AEE_EALREADY	AEE(0x1a)
 #define AEE_ENOSUCH	AEE(0x27)
 #define AEE_EINVHANDLE	AEE(0x2c)
 #define MOCK_CAP_MAGIC	0x4d4f434bu
@@ -32,9 +40,24 @@ enum { SKEL_ECHO, SKEL_SUM, SKEL_CHECKSUM, SKEL_FILL, SKEL_SLEEP, SKEL_FAIL };
 
 static const struct xval_backend *B;
 
-/* remotectl open of @uri; returns the DSP's status, handle in *@h. */
-static int skel_open(int fd, const char *uri, uint32_t *h, char *dlerr,
-		     size_t dlerrlen)
+/* The FastRPC library's static handles (its _const_*_handle values). */
+#define H_REMOTECTL	0
+#define H_PROCESS	4	/* adsp_current_process1 */
+#define H_MSGD		5	/* adspmsgd_adsp1 */
+#define H_LISTENER	7	/* adsp_listener1 */
+#define H_REMOTECTL1	8	/* remotectl1 */
+
+/* The daemons' default listener, by name and by domains URI. */
+#define DEFLISTENER_NAME	"adsp_default_listener"
+#define DEFLISTENER1_URI \
+	"file:///libadsp_default_listener1_skel.so?adsp_default_listener1_skel_handle_invoke&_modver=1.0"
+
+/*
+ * remotectl open of @uri through remotectl (@rh 0, method 0) or remotectl1
+ * (@rh 8, method 2); returns the DSP's status, handle in *@h.
+ */
+static int remotectl_open_on(int fd, uint32_t rh, const char *uri,
+			     uint32_t *h, char *dlerr, size_t dlerrlen)
 {
 	uint32_t in[2] = { strlen(uri) + 1, dlerrlen };
 	uint32_t out[2] = { 0, 0 };
@@ -44,14 +67,14 @@ static int skel_open(int fd, const char *uri, uint32_t *h, char *dlerr,
 	};
 	int r;
 
-	r = B->invoke(fd, 0, XVAL_SC(0, 2, 2), a, 4);
+	r = B->invoke(fd, rh, XVAL_SC(rh ? 2 : 0, 2, 2), a, 4);
 	*h = out[0];
 	if (!r && out[1])
 		r = out[1];
 	return r;
 }
 
-static int skel_close(int fd, uint32_t h)
+static int remotectl_close_on(int fd, uint32_t rh, uint32_t h)
 {
 	char dlerr[64];
 	uint32_t in[2] = { h, sizeof(dlerr) };
@@ -62,8 +85,19 @@ static int skel_close(int fd, uint32_t h)
 	};
 	int r;
 
-	r = B->invoke(fd, 0, XVAL_SC(1, 1, 2), a, 3);
+	r = B->invoke(fd, rh, XVAL_SC(rh ? 3 : 1, 1, 2), a, 3);
 	return r ? r : err;
+}
+
+static int skel_open(int fd, const char *uri, uint32_t *h, char *dlerr,
+		     size_t dlerrlen)
+{
+	return remotectl_open_on(fd, H_REMOTECTL, uri, h, dlerr, dlerrlen);
+}
+
+static int skel_close(int fd, uint32_t h)
+{
+	return remotectl_close_on(fd, H_REMOTECTL, h);
 }
 
 /* Calls method @m of the skel with one input and an optional output. */
@@ -444,10 +478,422 @@ TEST_F(xval, capability)
 	EXPECT_EQ(0x73u, val);
 }
 
+/* ---- sensors PD, audio static PD, daemons (issue 9) ---- */
+
+/* Does the mock's adsp channel have a remote heap (a memory-region)? */
+static int adsp_has_heap(void)
+{
+	return access(MOCK_DT "/fastrpc-adsp/memory-region", F_OK) == 0;
+}
+
+/*
+ * A qda.ko without the ioctl fails it with EINVAL (unknown driver ioctl)
+ * before sending anything: the QDA half then skips (see xval.h).
+ */
+static int qda_lacks(int r, long long received0, const char *label)
+{
+	return !strcmp(B->name, "qda") && r == -EINVAL &&
+	       mock_counter(label, "received") == received0;
+}
+
+/* Waits up to @ms for counter @key of @label to read @want. */
+static long long counter_wait(const char *label, const char *key,
+			      long long want, int ms)
+{
+	long long v = mock_counter(label, key);
+
+	for (; v != want && ms > 0; ms -= 10) {
+		usleep(10000);
+		v = mock_counter(label, key);
+	}
+	return v;
+}
+
+/* Attach to the sensors PD of @dsp, which has one; 0, or 1 to skip. */
+static int sensors_attach_on(struct __test_metadata *_metadata,
+			     const char *dsp)
+{
+	long long v = mock_counter(dsp, "violations");
+	long long p = mock_counter(dsp, "processes");
+	long long rx = mock_counter(dsp, "received");
+	char dlerr[64] = "";
+	int32_t code = 0;
+	uint32_t h = 0;
+	int fd, r;
+
+	fd = B->open_dsp(dsp);
+	EXPECT_LE(0, fd) TH_LOG("%s: open %s: %s", B->name, dsp, strerror(-fd));
+	if (fd < 0)
+		return 0;
+	r = B->attach_sns(fd);
+	if (qda_lacks(r, rx, dsp)) {
+		close(fd);
+		return 1;
+	}
+	EXPECT_EQ(0, r);
+	EXPECT_EQ(p + 1, mock_counter(dsp, "processes"));
+	/* One per client: neither a second sensors nor a root attach. */
+	EXPECT_NE(0, B->attach_sns(fd));
+	EXPECT_NE(0, B->attach(fd));
+	EXPECT_EQ(p + 1, mock_counter(dsp, "processes"));
+	/* The sensors PD serves the client's calls. */
+	EXPECT_EQ(0, skel_open(fd, TEST_SKEL_URI, &h, dlerr, sizeof(dlerr)));
+	EXPECT_EQ(0, skel_call(fd, h, SKEL_FAIL, &code, 4, NULL, NULL, 0, NULL));
+	EXPECT_EQ(0, skel_close(fd, h));
+	close(fd);
+	EXPECT_EQ(p, counter_wait(dsp, "processes", p, 2000));
+	EXPECT_EQ(v, mock_counter(dsp, "violations"));
+	return 0;
+}
+
+TEST(sensors_attach)
+{
+	long long cv = mock_counter("cdsp", "violations");
+	long long cp = mock_counter("cdsp", "processes");
+	int fd, r;
+
+	/* The SLPI (sdsp, a secure channel) and the ADSP run one. */
+	if (sensors_attach_on(_metadata, "sdsp"))
+		SKIP(return, "qda.ko has no INIT_ATTACH_SNS yet");
+	sensors_attach_on(_metadata, "adsp");
+
+	/* The cDSP has none: refused, by the DSP or by the driver. */
+	fd = B->open_dsp("cdsp");
+	ASSERT_LE(0, fd);
+	r = B->attach_sns(fd);
+	EXPECT_TRUE(r == AEE_ENOSUCH || (r < 0 && r >= -4095)) TH_LOG("got %d", r);
+	EXPECT_EQ(cp, mock_counter("cdsp", "processes"));
+	close(fd);
+	EXPECT_EQ(cv, mock_counter("cdsp", "violations"));
+}
+
+/* Creates the audio PD in a child of its own (a session of its own). */
+static int create_static_in_child(const char *name)
+{
+	int st, fd, r;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		fd = B->open_dsp("adsp");
+		if (fd < 0)
+			_exit(2);
+		r = B->create_static(fd, name, strlen(name) + 1);
+		close(fd);
+		_exit(r == AEE_EALREADY ? 10 : r == -EBUSY ? 11 : r ? 1 : 0);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -ECHILD;
+	return WEXITSTATUS(st);
+}
+
+TEST(audio_static_pd)
+{
+	long long v = mock_counter("adsp", "violations");
+	long long p = mock_counter("adsp", "processes");
+	long long rx = mock_counter("adsp", "received");
+	long long grants = mock_counter("adsp", "heap_grants");
+	int fd, fd2, r;
+
+	ASSERT_LE(0, grants) TH_LOG("no heap_grants in %s", MOCK_STATUS);
+	fd = B->open_dsp("adsp");
+	ASSERT_LE(0, fd);
+	/* A static PD the DSP does not have (the mock's is "audiopd"). */
+	r = B->create_static(fd, "nosuchpd", 9);
+	if (qda_lacks(r, rx, "adsp")) {
+		close(fd);
+		SKIP(return, "qda.ko has no INIT_CREATE_STATIC yet");
+	}
+	if (!adsp_has_heap()) {
+		/*
+		 * No remote heap (x86_64: no boot device tree to reserve it
+		 * from): both drivers refuse without asking the DSP,
+		 * fastrpc.ko with ENOMEM, qda with EOPNOTSUPP.
+		 */
+		EXPECT_EQ(!strcmp(B->name, "qda") ? -EOPNOTSUPP : -ENOMEM, r);
+		EXPECT_EQ(rx, mock_counter("adsp", "received"));
+		EXPECT_EQ(p, mock_counter("adsp", "processes"));
+		EXPECT_EQ(grants, mock_counter("adsp", "heap_grants"));
+		close(fd);
+		return;
+	}
+	/* The DSP refused it: the heap stays with the driver. */
+	EXPECT_EQ(AEE_ENOSUCH, r);
+	EXPECT_EQ(grants, mock_counter("adsp", "heap_grants"));
+	EXPECT_EQ(p, mock_counter("adsp", "processes"));
+	/* First create since the DSP started: it gets the remote heap. */
+	ASSERT_EQ(0, B->create_static(fd, "audiopd", 8));
+	EXPECT_EQ(grants + 1, mock_counter("adsp", "heap_grants"));
+	EXPECT_EQ(p + 1, mock_counter("adsp", "processes"));
+	/*
+	 * A second creator while it lives: fastrpc.ko asks the DSP (pageslen
+	 * 0, EALREADY), qda refuses by itself (EBUSY).
+	 */
+	r = create_static_in_child("audiopd");
+	EXPECT_EQ(!strcmp(B->name, "qda") ? 11 : 10, r);
+	EXPECT_EQ(p + 1, mock_counter("adsp", "processes"));
+	close(fd);
+	EXPECT_EQ(p, counter_wait("adsp", "processes", p, 2000));
+	/* The daemon restarts: the PD again, without the heap. */
+	fd2 = B->open_dsp("adsp");
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(0, B->create_static(fd2, "audiopd", 8));
+	EXPECT_EQ(grants + 1, mock_counter("adsp", "heap_grants"));
+	close(fd2);
+	EXPECT_EQ(p, counter_wait("adsp", "processes", p, 2000));
+	/* The DSP restarts: it forgets the heap and gets it once more. */
+	ASSERT_EQ(0, mock_control("restart adsp"));
+	fd2 = B->open_dsp("adsp");
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(0, B->create_static(fd2, "audiopd", 8));
+	EXPECT_EQ(grants + 2, mock_counter("adsp", "heap_grants"));
+	close(fd2);
+	EXPECT_EQ(p, counter_wait("adsp", "processes", p, 2000));
+	EXPECT_EQ(v, mock_counter("adsp", "violations"));
+}
+
+/* adsp_listener1 next2 in0 and out0 (mock-dsp.rst). */
+struct next2_in {
+	uint32_t prev_ctx;
+	int32_t prev_result;
+	uint32_t prev_len;
+	uint32_t bufs_len;
+};
+
+struct next2_out {
+	uint32_t ctx, handle, sc, bufs_len_req;
+};
+
+/* The listener thread of a daemon: init2, then next2 until it fails. */
+struct listener {
+	int fd;
+	pthread_t thread;
+	int init2;
+	int next2;
+	int done;
+};
+
+/* next2 on handle 7: no reverse call to answer yet (ctx 0, result -1). */
+static int listener_next2(int fd)
+{
+	struct next2_in in = { 0, -1, 0, 256 };
+	struct next2_out out = { 0 };
+	char bufs[256];
+	struct xval_arg a[4] = {
+		{ &in, sizeof(in), NULL }, { NULL, 0, NULL },
+		{ &out, sizeof(out), NULL }, { bufs, sizeof(bufs), NULL },
+	};
+
+	return B->invoke(fd, H_LISTENER, XVAL_SC(6, 2, 2), a, 4);
+}
+
+static void *listener_thread(void *arg)
+{
+	struct listener *l = arg;
+
+	l->init2 = B->invoke(l->fd, H_LISTENER, XVAL_SC(5, 0, 0), NULL, 0);
+	if (!l->init2)
+		l->next2 = listener_next2(l->fd);
+	__atomic_store_n(&l->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+enum daemon_pd { DAEMON_ROOTPD, DAEMON_SENSORSPD, DAEMON_AUDIOPD };
+
+/*
+ * Sets up the daemon's PD on @fd as the FastRPC library does for
+ * "attachguestos" (INIT_ATTACH), "createstaticpd:sensorspd"
+ * (INIT_ATTACH_SNS) and "createstaticpd:audiopd" (INIT_CREATE_STATIC).
+ */
+static int daemon_pd_setup(int fd, enum daemon_pd pd)
+{
+	switch (pd) {
+	case DAEMON_ROOTPD:
+		return B->attach(fd);
+	case DAEMON_SENSORSPD:
+		return B->attach_sns(fd);
+	case DAEMON_AUDIOPD:
+		return B->create_static(fd, "audiopd", 8);
+	}
+	return -EINVAL;
+}
+
+/*
+ * What adsprpcd, cdsprpcd, "adsprpcd audiopd" and sensorspd do once their
+ * PD is set up: the listener thread's init2 and a next2 that stays pending,
+ * exception logging (adspmsgd init3, root PD only), the default listener
+ * opened by name (non-domain) or by URI (@domains) through remotectl1 and
+ * registered; then, at exit, the process's exit (which fails the pending
+ * next2 with EBADSTATE), the handle's close and the device's.
+ */
+static void daemon_flow(struct __test_metadata *_metadata, const char *dsp,
+			enum daemon_pd pd, int domains)
+{
+	long long v = mock_counter(dsp, "violations");
+	long long p = mock_counter(dsp, "processes");
+	long long hs = mock_counter(dsp, "handles");
+	long long ls = mock_counter(dsp, "listeners");
+	long long rx = mock_counter(dsp, "received");
+	struct listener l = { .fd = -1 };
+	char uri[256], dlerr[128] = "";
+	uint64_t vapps = 0;
+	uint32_t msgd_in[6] = { 0, 0, 0x10, 0, 0x10000, 0 };
+	struct xval_arg msgd[2] = {
+		{ msgd_in, sizeof(msgd_in), NULL }, { &vapps, 8, NULL },
+	};
+	uint32_t h = 0, skel = 0;
+	int32_t code = 0;
+	int i, r;
+
+	ASSERT_LE(0, ls) TH_LOG("no listeners in %s", MOCK_STATUS);
+	if (pd == DAEMON_AUDIOPD && !adsp_has_heap())
+		SKIP(return, "adsp has no remote heap on this platform");
+	l.fd = B->open_dsp(dsp);
+	ASSERT_LE(0, l.fd) TH_LOG("%s: open %s: %s", B->name, dsp,
+				  strerror(-l.fd));
+	r = daemon_pd_setup(l.fd, pd);
+	if (qda_lacks(r, rx, dsp)) {
+		close(l.fd);
+		SKIP(return, "qda.ko lacks the daemon's PD ioctl yet");
+	}
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(0, pthread_create(&l.thread, NULL, listener_thread, &l));
+
+	/* The library starts adspmsgd for a root PD, but not on the SLPI. */
+	if (pd == DAEMON_ROOTPD && strcmp(dsp, "sdsp"))
+		EXPECT_EQ(AEE_EUNSUPPORTED,
+			  B->invoke(l.fd, H_MSGD, XVAL_SC(4, 1, 1), msgd, 2));
+	snprintf(uri, sizeof(uri), "%s", DEFLISTENER_NAME);
+	if (domains)
+		snprintf(uri, sizeof(uri), "%s&_dom=%s", DEFLISTENER1_URI, dsp);
+	EXPECT_EQ(0, remotectl_open_on(l.fd, H_REMOTECTL1, uri, &h, dlerr,
+				       sizeof(dlerr))) TH_LOG("dlerror: %s", dlerr);
+	EXPECT_LT(0x200u, h);
+	EXPECT_EQ(0, B->invoke(l.fd, h, XVAL_SC(domains ? 2 : 0, 0, 0), NULL,
+			       0));
+	EXPECT_EQ(ls + 1, mock_counter(dsp, "listeners"));
+
+	/* next2 stays pending while the PD serves other calls. */
+	for (i = 0; i < 30 && !__atomic_load_n(&l.done, __ATOMIC_SEQ_CST); i++)
+		usleep(10000);
+	EXPECT_EQ(0, __atomic_load_n(&l.done, __ATOMIC_SEQ_CST))
+		TH_LOG("init2 %d next2 %d", l.init2, l.next2);
+	EXPECT_EQ(0, skel_open(l.fd, TEST_SKEL_URI, &skel, dlerr, sizeof(dlerr)));
+	EXPECT_EQ(0, skel_call(l.fd, skel, SKEL_FAIL, &code, 4, NULL, NULL, 0,
+			       NULL));
+	EXPECT_EQ(0, skel_close(l.fd, skel));
+	EXPECT_EQ(0, __atomic_load_n(&l.done, __ATOMIC_SEQ_CST));
+
+	/* Clean exit. */
+	EXPECT_EQ(0, B->invoke(l.fd, H_PROCESS, XVAL_SC(2, 0, 0), NULL, 0));
+	pthread_join(l.thread, NULL);
+	EXPECT_EQ(0, l.init2);
+	EXPECT_EQ(AEE_EBADSTATE, l.next2);
+	EXPECT_EQ(AEE_EBADSTATE, listener_next2(l.fd));
+	EXPECT_EQ(0, remotectl_close_on(l.fd, H_REMOTECTL1, h));
+	EXPECT_EQ(ls, mock_counter(dsp, "listeners"));
+	close(l.fd);
+	EXPECT_EQ(p, counter_wait(dsp, "processes", p, 2000));
+	EXPECT_EQ(hs, mock_counter(dsp, "handles"));
+	EXPECT_EQ(v, mock_counter(dsp, "violations"));
+}
+
+TEST(daemon_adsprpcd)
+{
+	daemon_flow(_metadata, "adsp", DAEMON_ROOTPD, 0);
+}
+
+TEST(daemon_adsprpcd_rootpd_adsp)
+{
+	daemon_flow(_metadata, "adsp", DAEMON_ROOTPD, 1);
+}
+
+TEST(daemon_cdsprpcd)
+{
+	daemon_flow(_metadata, "cdsp", DAEMON_ROOTPD, 0);
+}
+
+TEST(daemon_cdsp1rpcd)
+{
+	daemon_flow(_metadata, "cdsp1", DAEMON_ROOTPD, 0);
+}
+
+TEST(daemon_sdsprpcd)
+{
+	daemon_flow(_metadata, "sdsp", DAEMON_ROOTPD, 0);
+}
+
+TEST(daemon_sensorspd)
+{
+	daemon_flow(_metadata, "sdsp", DAEMON_SENSORSPD, 0);
+}
+
+TEST(daemon_audiopd)
+{
+	daemon_flow(_metadata, "adsp", DAEMON_AUDIOPD, 0);
+}
+
+/*
+ * A daemon killed while its next2 is pending: closing the device releases
+ * the DSP process, which fails the parked call; nothing stays behind.
+ */
+TEST(daemon_killed)
+{
+	long long v = mock_counter("adsp", "violations");
+	long long p = mock_counter("adsp", "processes");
+	long long ls = mock_counter("adsp", "listeners");
+	int pfd[2], st;
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct listener l = { .fd = B->open_dsp("adsp") };
+		char dlerr[64];
+		uint32_t h = 0;
+
+		close(pfd[0]);
+		if (l.fd < 0 || B->attach(l.fd) ||
+		    pthread_create(&l.thread, NULL, listener_thread, &l) ||
+		    remotectl_open_on(l.fd, H_REMOTECTL1, DEFLISTENER_NAME, &h,
+				      dlerr, sizeof(dlerr)) ||
+		    B->invoke(l.fd, h, XVAL_SC(0, 0, 0), NULL, 0))
+			_exit(1);
+		/* Let the next2 reach the DSP. */
+		usleep(200000);
+		if (write(pfd[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	ASSERT_EQ(1, read(pfd[0], &c, 1));
+	close(pfd[0]);
+	EXPECT_EQ(p + 1, mock_counter("adsp", "processes"));
+	EXPECT_EQ(ls + 1, mock_counter("adsp", "listeners"));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFSIGNALED(st));
+	EXPECT_EQ(p, counter_wait("adsp", "processes", p, 3000));
+	EXPECT_EQ(ls, mock_counter("adsp", "listeners"));
+	EXPECT_EQ(v, mock_counter("adsp", "violations"));
+}
+
 TEST(zz_no_violations_overall)
 {
-	EXPECT_EQ(0, mock_counter("cdsp", "violations"));
-	EXPECT_EQ(0, mock_counter("cdsp", "faults"));
+	static const char *const labels[] = { "cdsp", "adsp", "cdsp1", "sdsp" };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(labels); i++) {
+		EXPECT_EQ(0, mock_counter(labels[i], "violations"))
+			TH_LOG("%s", labels[i]);
+		EXPECT_EQ(0, mock_counter(labels[i], "faults"))
+			TH_LOG("%s", labels[i]);
+	}
 }
 
 /* Puts the driver under test in place; 0 on success. */
@@ -469,6 +915,8 @@ static void xval_restore(void)
 		return;
 	qda_rmmod("fastrpc");
 	xval_use("qda");
+	/* The DSP forgets the heap fastrpc.ko gave it, as qda.ko probes. */
+	mock_control("restart adsp");
 }
 
 int main(int argc, char **argv)
@@ -494,6 +942,15 @@ int main(int argc, char **argv)
 	if (xval_use(drv)) {
 		printf("Bail out! cannot load %s\n", drv);
 		xval_use("qda");
+		return 1;
+	}
+	/*
+	 * The remote heap goes to the DSP with the first audio PD create
+	 * after the driver probed the channel: restart the DSP so that it
+	 * has not had it from a driver bound before this one.
+	 */
+	if (mock_control("restart adsp")) {
+		printf("Bail out! cannot restart the mock's adsp\n");
 		return 1;
 	}
 	if (!strcmp(B->name, "fastrpc")) {
