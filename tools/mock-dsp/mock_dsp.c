@@ -23,7 +23,8 @@
  *			compute-cb@4 { ... reg = <4>; };
  *		};
  *		fastrpc-adsp {
- *			(same properties, label = "adsp", compute-cb@1 and @2)
+ *			(same properties, label = "adsp", compute-cb@1 and @2,
+ *			 memory-region = <&remote heap> where there is one)
  *		};
  *		fastrpc-xdsp { (label = "xdsp", not a DSP name; compute-cb@1) };
  *		fastrpc-mdsp { (compute-cb@1 with qcom,nsessions = <15>) };
@@ -34,8 +35,12 @@
  *		fastrpc-sdsp { (label = "sdsp", secure; compute-cb@1) };
  *	};
  *
- * and reverts it on unload.  The xdsp and mdsp channels are malformed on
- * purpose (for the drivers' probe error paths) and stay down until started.
+ * and reverts it on unload.  The remote heap is the boot device tree's
+ * /reserved-memory/adsp-rpc-remote-heap@..., which tools/qda-vm adds on
+ * arm64; x86_64 has none (nothing reserves memory from a device tree
+ * there), so its adsp node has no memory-region.  The xdsp and mdsp
+ * channels are malformed on purpose (for the drivers' probe error paths)
+ * and stay down until started.
  * The CB nodes are not turned into devices by this module; the bound driver
  * does that (fastrpc.c calls of_platform_populate()).  /qda-mock is marked
  * OF_POPULATED before the changeset is applied, so the OF reconfig notifier
@@ -69,8 +74,9 @@
  * request (struct mock_invoke_req); shorter ones are counted and dropped.  The
  * DSP reads the payload at the request's address (SID in bits 63:32, device
  * address below), checks every metadata field, counting each protocol
- * violation, runs the method (init handle, capability query, remotectl,
- * listener, test skel, calculator; see Documentation/accel/qda/mock-dsp.rst),
+ * violation, runs the method (init handle with the sensors and static PDs,
+ * capability query, remotectl, the daemons' listener services, test skel,
+ * calculator; see Documentation/accel/qda/mock-dsp.rst),
  * writes the output buffers back and answers {u64 ctx; s32 retval; u32 pad}.
  *
  * DSP memory (mock_dsp_mem.c).  Every address the DSP dereferences (payload,
