@@ -309,13 +309,6 @@ fn init_create_static(
     if len == 0 || len > fastrpc::INIT_NAME_MAX {
         return Err(EINVAL);
     }
-    if dev.data().engine.static_pd().heap.is_none() {
-        kernel::pr_err!(
-            "qda: {}: no remote heap (memory-region) for a static PD\n",
-            dev.data().dsp.name()
-        );
-        return Err(EOPNOTSUPP);
-    }
     let mut name = KVec::with_capacity(len, GFP_KERNEL)?;
     name.resize(len, 0u8, GFP_KERNEL)?;
     if args.name == 0 {
@@ -327,6 +320,13 @@ fn init_create_static(
     // NUL-terminated exactly at the end.
     if name.iter().position(|&b| b == 0) != Some(len - 1) {
         return Err(EINVAL);
+    }
+    if dev.data().engine.static_pd().heap.is_none() {
+        kernel::pr_err!(
+            "qda: {}: no remote heap (memory-region) for a static PD\n",
+            dev.data().dsp.name()
+        );
+        return Err(EOPNOTSUPP);
     }
     let session = file.data().session(dev)?;
     fastrpc::create_static(session.session(), &name).and_then(fastrpc::dsp_result)
