@@ -838,6 +838,13 @@ TEST(daemon_audiopd)
 /*
  * A daemon killed while its next2 is pending: closing the device releases
  * the DSP process, which fails the parked call; nothing stays behind.
+ *
+ * Not through fastrpc.ko: Linux 7.3's fastrpc.c leaks the file's
+ * fastrpc_user, the interrupted call's context (with its payload buffer
+ * and ctx_idr slot) and the channel context then.  An interrupted call
+ * stays on fl->pending holding a reference on fl, and only
+ * fastrpc_user_free(), which runs once fl's last reference is gone, puts
+ * the pending contexts: a reference cycle (kmemleak reports it).
  */
 TEST(daemon_killed)
 {
@@ -848,6 +855,8 @@ TEST(daemon_killed)
 	char c = 0;
 	pid_t pid;
 
+	if (!strcmp(B->name, "fastrpc"))
+		SKIP(return, "fastrpc.c leaks a file whose call was interrupted");
 	ASSERT_EQ(0, pipe(pfd));
 	pid = fork();
 	ASSERT_LE(0, pid);
