@@ -32,12 +32,15 @@
 //! when the channel goes away. With every slot taken, the first memory
 //! operation of another process fails with `EBUSY`.
 //!
-//! Lock order (outer first): a file's session binding
-//! (`FileData::session`), the file's mappings (`FileData::maps`), the
-//! session's DSP state ([`Session::state`]), the pool ([`SessionPool`]'s
-//! slots), then the engine's call table (an IRQ-safe spinlock, innermost
-//! but for the rpmsg sender's mutex, which is only taken without it). No
-//! call to the DSP is made under the pool lock.
+//! Lock order (outer first): the file's mappings (`FileData::maps`; the
+//! file's session binding is set once and needs no lock), the session's
+//! DSP state ([`Session::state`]), the pool ([`SessionPool`]'s slots), the
+//! session's payload pool and the engine's leaf mutexes (attributes, static
+//! PD), then the engine's call table (an IRQ-safe spinlock, innermost; the
+//! rpmsg sender's mutex is only taken without it). No call to the DSP is
+//! made under the pool lock, and the last buffer's drop (which may run
+//! under the mmap lock, from `munmap()`) takes no session state lock
+//! unless the DSP may still hold something of the session.
 
 use crate::{
     fastrpc::{Call, Engine, Mapping, ReleaseKit},
