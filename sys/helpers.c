@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Out-of-line wrappers for the static inline kernel functions QDA's Rust
- * abstractions call, in the style of rust/helpers/. Nothing else lives here.
+ * abstractions call, in the style of rust/helpers/, and the few C routines
+ * they need where Rust must not touch memory itself (copies of device-shared
+ * memory).
  */
 #include <linux/completion.h>
 #include <linux/device.h>
@@ -9,6 +11,7 @@
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/string.h>
 #include <drm/drm_vma_manager.h>
 
 #include "helpers.h"
@@ -64,6 +67,18 @@ void qda_current_comm(char *buf, size_t len)
 void qda_init_completion(struct completion *c)
 {
 	init_completion(c);
+}
+
+/*
+ * Copies @len bytes between kernel memory and memory a device may write at
+ * any time (a DMA-coherent buffer). Rust hands raw pointers to this routine
+ * instead of forming references to device-shared memory, so a concurrent
+ * device write is no data race in Rust's sense; the bytes copied are plain
+ * data.
+ */
+void qda_dma_memcpy(void *dst, const void *src, size_t len)
+{
+	memcpy(dst, src, len);
 }
 
 /*

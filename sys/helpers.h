@@ -22,6 +22,7 @@ pid_t qda_current_tgid(void);
 pid_t qda_current_pid(void);
 void qda_current_comm(char *buf, size_t len);
 void qda_init_completion(struct completion *c);
+void qda_dma_memcpy(void *dst, const void *src, size_t len);
 int qda_user_vma(unsigned long addr, void **private_data, struct file **file,
 		 unsigned long *start, unsigned long *end, unsigned long *pgoff);
 
