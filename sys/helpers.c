@@ -3,7 +3,7 @@
  * Out-of-line wrappers for the static inline kernel functions QDA's Rust
  * abstractions call, in the style of rust/helpers/, and the few C routines
  * they need where Rust must not touch memory itself (copies of device-shared
- * memory).
+ * memory) or must follow the C side's locking (DRM core locks).
  */
 #include <linux/completion.h>
 #include <linux/device.h>
@@ -12,6 +12,9 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/string.h>
+#include <drm/drm_device.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
 #include <drm/drm_vma_manager.h>
 
 #include "helpers.h"
@@ -84,7 +87,9 @@ void qda_dma_memcpy(void *dst, const void *src, size_t len)
 /*
  * Describes the VMA of the current process containing @addr: its private
  * data, file, bounds and page offset, read under the mmap lock. -EFAULT if
- * no VMA contains @addr.
+ * no VMA contains @addr. *@file is the VMA's file with a reference taken
+ * (get_file()) while the mmap lock kept it alive, or NULL; the caller drops
+ * it with fput() once done comparing it, without the mmap lock.
  */
 int qda_user_vma(unsigned long addr, void **private_data, struct file **file,
 		 unsigned long *start, unsigned long *end, unsigned long *pgoff)
@@ -98,12 +103,30 @@ int qda_user_vma(unsigned long addr, void **private_data, struct file **file,
 	vma = vma_lookup(current->mm, addr);
 	if (vma) {
 		*private_data = vma->vm_private_data;
-		*file = vma->vm_file;
+		*file = vma->vm_file ? get_file(vma->vm_file) : NULL;
 		*start = vma->vm_start;
 		*end = vma->vm_end;
 		*pgoff = vma->vm_pgoff;
 		ret = 0;
 	}
 	mmap_read_unlock(current->mm);
+	return ret;
+}
+
+/*
+ * Whether @file is the file of the dma-buf @obj is exported as (or was
+ * imported from). obj->dma_buf is set and cleared (and its reference
+ * dropped) by the DRM core under dev->object_name_lock (drm_prime.c,
+ * drm_gem.c), so it is only followed under that lock. Called without the
+ * mmap lock: nothing here nests the two.
+ */
+bool qda_gem_is_dma_buf_file(struct drm_gem_object *obj, struct file *file)
+{
+	struct drm_device *dev = obj->dev;
+	bool ret;
+
+	mutex_lock(&dev->object_name_lock);
+	ret = file && obj->dma_buf && obj->dma_buf->file == file;
+	mutex_unlock(&dev->object_name_lock);
 	return ret;
 }

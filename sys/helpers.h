@@ -10,6 +10,7 @@ struct dma_buf;
 struct drm_vma_offset_node;
 struct vm_area_struct;
 struct completion;
+struct drm_gem_object;
 struct file;
 
 void qda_iommu_group_remove_device(struct device *dev);
@@ -25,5 +26,6 @@ void qda_init_completion(struct completion *c);
 void qda_dma_memcpy(void *dst, const void *src, size_t len);
 int qda_user_vma(unsigned long addr, void **private_data, struct file **file,
 		 unsigned long *start, unsigned long *end, unsigned long *pgoff);
+bool qda_gem_is_dma_buf_file(struct drm_gem_object *obj, struct file *file);
 
 #endif
