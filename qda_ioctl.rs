@@ -87,7 +87,7 @@ impl accel::Driver for QdaAccel {
         minor: 2,
     };
 
-    const IOCTLS: &'static [bindings::drm_ioctl_desc] = crate::declare_accel_ioctls!(QdaAccel;
+    const IOCTLS: &'static [accel::IoctlDesc<Self>] = crate::declare_accel_ioctls!(QdaAccel;
         (bindings::DRM_QDA_QUERY, IOR, bindings::drm_qda_query, query),
         (bindings::DRM_QDA_GEM_CREATE, IOWR, bindings::drm_qda_gem_create, gem_create),
         (bindings::DRM_QDA_GEM_MMAP_OFFSET, IOWR, bindings::drm_qda_gem_mmap_offset, gem_mmap_offset),
