@@ -9,7 +9,8 @@
 //! user-space API in `uapi/drm/qda_accel.h`.
 //!
 //! Layout: [`sys`] holds every `unsafe` abstraction the kernel crate lacks;
-//! the rest of the driver is safe Rust.
+//! the rest of the driver is safe Rust, which every other module proves by
+//! starting with `#![deny(unsafe_code)]`.
 
 #[path = "qda_cb.rs"]
 mod cb;

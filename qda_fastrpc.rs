@@ -25,6 +25,8 @@
 //! The response callback may run in hard-IRQ context (glink does that): it
 //! only takes the IRQ-safe table lock and completes a completion.
 
+#![deny(unsafe_code)]
+
 use crate::{
     cb::{Pd, Session},
     gem::Object,

@@ -16,6 +16,8 @@
 //! registered, in its IOMMU group and with its DMA domain until the memory
 //! is freed, whatever happens to the channel in between.
 
+#![deny(unsafe_code)]
+
 use crate::{
     cb::Cb,
     sys::{dma::CoherentBuffer, gem},

@@ -8,6 +8,8 @@
 //! open files get `ENODEV` from then on, and drops its handles on the CB
 //! devices (which go once nothing allocated on them is left).
 
+#![deny(unsafe_code)]
+
 use crate::{
     cb,
     fastrpc::Engine,
