@@ -53,6 +53,9 @@ struct QdaModule {
 
 impl kernel::Module for QdaModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // Refuse a kernel whose Rust bindings disagree with C on a structure
+        // the driver uses, rather than read the wrong fields.
+        sys::layout::check()?;
         let cb_bus = cb::CB_BUS.register()?;
         let rpmsg = sys::rpmsg::Registration::new()?;
         Ok(Self {

@@ -281,7 +281,7 @@ impl Engine {
         };
         let req = Request {
             client_id,
-            tid: crate::sys::current_pid(),
+            tid: kernel::current!().pid(),
             ctx,
             handle,
             sc,

@@ -3,18 +3,23 @@
  * Out-of-line wrappers for the static inline kernel functions QDA's Rust
  * abstractions call, in the style of rust/helpers/, and the few C routines
  * they need where Rust must not touch memory itself (copies of device-shared
- * memory) or must follow the C side's locking (DRM core locks).
+ * memory) or cannot see the C truth (struct layouts, DRM core locks).
  */
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
+#include <linux/mod_devicetable.h>
+#include <linux/scatterlist.h>
 #include <linux/sched.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 #include <drm/drm_device.h>
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_ioctl.h>
 #include <drm/drm_vma_manager.h>
 
 #include "helpers.h"
@@ -129,4 +134,64 @@ bool qda_gem_is_dma_buf_file(struct drm_gem_object *obj, struct file *file)
 	ret = file && obj->dma_buf && obj->dma_buf->file == file;
 	mutex_unlock(&dev->object_name_lock);
 	return ret;
+}
+
+/*
+ * Sizes and offsets of the C structures QDA's Rust code reaches through the
+ * kernel crate's bindings, as the C compiler laid them out. sys/layout.rs
+ * compares them with the bindings' view at module load and in KUnit, so that
+ * a layout bindgen got wrong (as task_struct once was, see that file) stops
+ * the driver instead of having it silently read the wrong fields.
+ * qda_c_layout() returns SIZE_MAX for an unknown @which.
+ */
+static const size_t qda_layout_table[] = {
+	[QDA_LAYOUT_TASK_STRUCT] = sizeof(struct task_struct),
+	[QDA_LAYOUT_TASK_STRUCT_PID] = offsetof(struct task_struct, pid),
+	[QDA_LAYOUT_TASK_STRUCT_TGID] = offsetof(struct task_struct, tgid),
+	[QDA_LAYOUT_DEVICE] = sizeof(struct device),
+	[QDA_LAYOUT_DEVICE_DRIVER_DATA] = offsetof(struct device, driver_data),
+	[QDA_LAYOUT_COMPLETION] = sizeof(struct completion),
+	[QDA_LAYOUT_SG_TABLE] = sizeof(struct sg_table),
+	/* const like every instance of these (QDA's are Rust constants) */
+	[QDA_LAYOUT_OF_DEVICE_ID] = sizeof(const struct of_device_id),
+	[QDA_LAYOUT_FILE_OPERATIONS] = sizeof(const struct file_operations),
+	[QDA_LAYOUT_VM_OPERATIONS_STRUCT] =
+		sizeof(const struct vm_operations_struct),
+	[QDA_LAYOUT_VMA_PGOFF] = offsetof(struct vm_area_struct, vm_pgoff),
+	[QDA_LAYOUT_VMA_OPS] = offsetof(struct vm_area_struct, vm_ops),
+	[QDA_LAYOUT_VMA_PRIVATE_DATA] =
+		offsetof(struct vm_area_struct, vm_private_data),
+	[QDA_LAYOUT_DMA_BUF_SIZE] = offsetof(struct dma_buf, size),
+	[QDA_LAYOUT_DMA_BUF_PRIV] = offsetof(struct dma_buf, priv),
+	[QDA_LAYOUT_DRM_DRIVER] = sizeof(struct drm_driver),
+	[QDA_LAYOUT_DRM_IOCTL_DESC] = sizeof(struct drm_ioctl_desc),
+	[QDA_LAYOUT_DRM_DEVICE] = sizeof(struct drm_device),
+	[QDA_LAYOUT_DRM_DEVICE_DRIVER] = offsetof(struct drm_device, driver),
+	[QDA_LAYOUT_DRM_FILE_DRIVER_PRIV] =
+		offsetof(struct drm_file, driver_priv),
+	[QDA_LAYOUT_DRM_FILE_OBJECT_IDR] = offsetof(struct drm_file, object_idr),
+	[QDA_LAYOUT_DRM_FILE_TABLE_LOCK] = offsetof(struct drm_file, table_lock),
+	[QDA_LAYOUT_DRM_FILE_MINOR] = offsetof(struct drm_file, minor),
+	[QDA_LAYOUT_DRM_MINOR_DEV] = offsetof(struct drm_minor, dev),
+	[QDA_LAYOUT_DRM_GEM_OBJECT] = sizeof(struct drm_gem_object),
+	[QDA_LAYOUT_DRM_GEM_OBJECT_FUNCS] = sizeof(struct drm_gem_object_funcs),
+	[QDA_LAYOUT_DRM_GEM_OBJECT_FUNCS_PTR] =
+		offsetof(struct drm_gem_object, funcs),
+	[QDA_LAYOUT_DRM_GEM_OBJECT_SIZE_FIELD] =
+		offsetof(struct drm_gem_object, size),
+	[QDA_LAYOUT_DRM_GEM_OBJECT_DMA_BUF] =
+		offsetof(struct drm_gem_object, dma_buf),
+	[QDA_LAYOUT_DRM_GEM_OBJECT_IMPORT_ATTACH] =
+		offsetof(struct drm_gem_object, import_attach),
+	[QDA_LAYOUT_DRM_GEM_OBJECT_VMA_NODE] =
+		offsetof(struct drm_gem_object, vma_node),
+};
+
+static_assert(ARRAY_SIZE(qda_layout_table) == QDA_LAYOUT_COUNT);
+
+size_t qda_c_layout(enum qda_layout which)
+{
+	if (which >= ARRAY_SIZE(qda_layout_table))
+		return SIZE_MAX;
+	return qda_layout_table[which];
 }
