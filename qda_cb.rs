@@ -20,18 +20,32 @@
 //! Sysfs, per CB: `sid`, `nsessions` and `dsp`.
 //!
 //! Sessions: the channel's CB slots (`nsessions` per CB) form a
-//! [`SessionPool`]. A process gets a slot at its first memory operation on
-//! the channel and keeps it while any of its files or buffers is alive;
-//! every file of the process shares it. With every slot taken, the first
-//! memory operation of another process fails with `EBUSY`.
+//! [`SessionPool`]. A process (named by its `struct pid`, never by a
+//! number that can be recycled) gets a slot at its first memory operation
+//! on the channel; every file of the process shares it. The DSP process of
+//! a session lives while a file of the process uses the session: when the
+//! last such file closes, QDA releases it on the DSP. The slot itself is
+//! kept while any buffer allocated through the session lives, and is never
+//! handed to another process before the DSP confirmed the release: a
+//! session whose DSP-side state is unknown (a release that got no answer)
+//! keeps its slot *quarantined*, retried when a slot is needed and freed
+//! when the channel goes away. With every slot taken, the first memory
+//! operation of another process fails with `EBUSY`.
+//!
+//! Lock order (outer first): a file's session binding
+//! (`FileData::session`), the file's mappings (`FileData::maps`), the
+//! session's DSP state ([`Session::state`]), the pool ([`SessionPool`]'s
+//! slots), then the engine's call table (an IRQ-safe spinlock, innermost
+//! but for the rpmsg sender's mutex, which is only taken without it). No
+//! call to the DSP is made under the pool lock.
 
 #![deny(unsafe_code)]
 
 use crate::{
-    fastrpc::Engine,
+    fastrpc::{Call, Engine, Mapping, ReleaseKit},
     memory_manager::{Memory, MemoryManager},
     rpmsg::Dsp,
-    sys::bus,
+    sys::{bus, task::Process},
 };
 use core::fmt;
 use kernel::{
@@ -40,10 +54,9 @@ use kernel::{
     new_mutex,
     prelude::*,
     sync::{
-        atomic::{Atomic, Relaxed},
+        atomic::{Acquire, Atomic, Relaxed, Release},
         Arc, Mutex,
     },
-    task::Pid,
 };
 
 /// The bus all CB devices live on.
@@ -145,29 +158,137 @@ pub(crate) enum Pd {
 pub(crate) struct PdState {
     /// What was set up.
     pub(crate) pd: Pd,
-    /// Memory the DSP uses for a user PD, owned by the session.
+    /// The DSP may hold a process for the session although none was set up
+    /// (an attach or create without an answer), or still hold the one that
+    /// was (a release without an answer): it must be released, and the
+    /// release confirmed, before the session sets up another or its slot
+    /// is reused. The PD to release.
+    pub(crate) doubtful: Option<u8>,
+    /// Memory the DSP uses for a user PD, owned by the session until the
+    /// DSP confirmed the release.
     pub(crate) init_mem: Option<KBox<dyn Memory>>,
+    /// Prepared release calls, so that releasing needs no allocation.
+    pub(crate) kit: Option<ReleaseKit>,
+    /// Releases sent without an answer yet: one answered late confirms the
+    /// release.
+    pub(crate) release_sent: KVec<Arc<Call>>,
+    /// Mappings the DSP may still hold (a map or unmap without a clear
+    /// answer, or an unmap at close that failed): their buffers stay alive
+    /// until the DSP process is released.
+    pub(crate) deferred: KVec<Mapping>,
+    /// Mappings of the session's files, counted so that `deferred` always
+    /// has room for all of them (reserved at map time).
+    pub(crate) maps_live: usize,
+}
+
+/// What a process is allowed to hold on a channel, and what it holds.
+pub(crate) struct Quota {
+    /// Bytes of buffers, payloads and init memory allocated for the session
+    /// (and of imports mapped for it, which are counted but not capped).
+    memory: Atomic<u64>,
+    /// Most bytes it may allocate.
+    memory_max: u64,
+    /// User calls in flight (including abandoned ones the DSP still holds).
+    calls: Atomic<u32>,
+    /// Most user calls in flight.
+    calls_max: u32,
+}
+
+impl Quota {
+    /// Charges `bytes` of allocation; `ENOMEM` beyond the cap.
+    pub(crate) fn charge(&self, bytes: usize) -> Result {
+        let bytes = bytes as u64;
+        let before = self.memory.fetch_add(bytes, Relaxed);
+        if before.saturating_add(bytes) > self.memory_max {
+            self.memory.fetch_sub(bytes, Relaxed);
+            return Err(ENOMEM);
+        }
+        Ok(())
+    }
+
+    /// Counts `bytes` that are not capped (imports).
+    pub(crate) fn count(&self, bytes: usize) {
+        self.memory.fetch_add(bytes as u64, Relaxed);
+    }
+
+    /// Gives back `bytes` charged or counted before.
+    pub(crate) fn uncharge(&self, bytes: usize) {
+        self.memory.fetch_sub(bytes as u64, Relaxed);
+    }
+
+    /// Bytes charged now.
+    pub(crate) fn memory(&self) -> u64 {
+        self.memory.load(Relaxed)
+    }
+
+    /// User calls in flight now.
+    pub(crate) fn calls(&self) -> u32 {
+        self.calls.load(Relaxed)
+    }
+}
+
+/// A user call counted against [`Quota`]'s limit until dropped (which may be
+/// long after the caller gave up: the DSP still holds an abandoned call).
+pub(crate) struct CallToken(Arc<Quota>);
+
+impl CallToken {
+    /// Takes one of `quota`'s call slots; `EAGAIN` if all are taken.
+    pub(crate) fn take(quota: &Arc<Quota>) -> Result<Self> {
+        if quota.calls.fetch_add(1, Relaxed) >= quota.calls_max {
+            quota.calls.fetch_sub(1, Relaxed);
+            return Err(EAGAIN);
+        }
+        Ok(Self(quota.clone()))
+    }
+}
+
+impl Drop for CallToken {
+    fn drop(&mut self) {
+        self.0.calls.fetch_sub(1, Relaxed);
+    }
 }
 
 /// A process's share of a channel: one CB slot.
 ///
 /// Sessions are handed out by a [`SessionPool`]; every file of the owning
-/// process and every buffer allocated through it holds a [`SessionRef`].
-/// When the last goes, the DSP process is released (if one was set up and
-/// the channel is still there) and the slot returns to the pool.
-#[pin_data(PinnedDrop)]
+/// process holds a [`FileSession`], every buffer allocated through it a
+/// [`SessionRef`]. See the module documentation for when the DSP process is
+/// released and the slot returned.
+#[pin_data]
 pub(crate) struct Session {
     id: u32,
     sid: u32,
     cb: Cb,
-    tgid: Pid,
-    /// Bytes of live buffers of the session.
-    memory: Atomic<u64>,
+    process: Process,
+    quota: Arc<Quota>,
     engine: Arc<Engine>,
     mm: MemoryManager,
-    /// Serialises attach/create/release of the session.
+    /// Whether the DSP may hold anything of the session (a process, or
+    /// mappings kept in `deferred`): set under the state lock before
+    /// anything is sent, cleared once a release is confirmed. Lets the last
+    /// buffer's drop, which may run under the mmap lock (`munmap()`), skip
+    /// the state lock when there is nothing to release.
+    dsp_held: AtomicFlag,
+    /// Serialises attach/create/map/release of the session.
     #[pin]
     state: Mutex<PdState>,
+}
+
+/// A flag readable without the lock that guards its changes.
+pub(crate) struct AtomicFlag(Atomic<u32>);
+
+impl AtomicFlag {
+    fn new() -> Self {
+        Self(Atomic::new(0))
+    }
+
+    fn get(&self) -> bool {
+        self.0.load(Acquire) != 0
+    }
+
+    fn set(&self, on: bool) {
+        self.0.store(u32::from(on), Release);
+    }
 }
 
 impl Session {
@@ -191,9 +312,14 @@ impl Session {
         &self.engine
     }
 
-    /// The memory manager of the channel.
-    pub(crate) fn mm(&self) -> &MemoryManager {
-        &self.mm
+    /// What the session may allocate and call, and holds.
+    pub(crate) fn quota(&self) -> &Arc<Quota> {
+        &self.quota
+    }
+
+    /// The owning process's id in the caller's pid namespace.
+    pub(crate) fn pid(&self) -> i32 {
+        self.process.nr()
     }
 
     /// The DSP-side state, locked.
@@ -201,43 +327,105 @@ impl Session {
         self.state.lock()
     }
 
-    /// Bytes of live buffers.
-    pub(crate) fn memory(&self) -> u64 {
-        self.memory.load(Relaxed)
+    /// Records (under the state lock) whether the DSP may hold anything of
+    /// the session.
+    pub(crate) fn set_dsp_held(&self, held: bool) {
+        self.dsp_held.set(held);
     }
 
-    /// Accounts `bytes` more (or, with `add == false`, fewer) buffer bytes.
-    pub(crate) fn account(&self, bytes: usize, add: bool) {
-        let bytes = bytes as u64;
-        if add {
-            self.memory.fetch_add(bytes, Relaxed);
+    /// Bytes of live buffers.
+    pub(crate) fn memory(&self) -> u64 {
+        self.quota.memory()
+    }
+
+    /// Allocates `size` bytes for the DSP on the session's CB, charged to
+    /// the session.
+    pub(crate) fn alloc(&self, size: usize) -> Result<KBox<dyn Memory>> {
+        self.mm.alloc(&self.cb, size, Some(&self.quota))
+    }
+
+    /// Releases the DSP process (if any, and unless a file uses the
+    /// session again) and returns whether the DSP is known to hold nothing
+    /// of the session any more; see [`crate::fastrpc::release`].
+    fn release_dsp(&self, pool: &SessionPool) -> bool {
+        if !self.dsp_held.get() {
+            return true;
+        }
+        crate::fastrpc::release(self, || pool.idle(self))
+    }
+
+    /// Drops the buffers kept for the DSP: only once it confirmed the
+    /// release (or restarted). Not under the state lock: dropping a buffer
+    /// may drop a [`SessionRef`].
+    fn drop_deferred(&self) {
+        if !self.dsp_held.get() {
+            // Nothing deferred: it is emptied when the flag is cleared.
+            return;
+        }
+        let deferred = core::mem::take(&mut self.state.lock().deferred);
+        drop(deferred);
+    }
+}
+
+/// Limits applied to new sessions.
+#[derive(Clone, Copy)]
+pub(crate) struct Limits {
+    /// Most bytes a session may allocate.
+    pub(crate) memory: u64,
+    /// Most user calls a session may have in flight.
+    pub(crate) calls: u32,
+}
+
+impl Limits {
+    /// The limits the module parameters `max_memory_mb` (0: a quarter of
+    /// RAM) and `max_inflight` set, read when a channel is probed.
+    pub(crate) fn from_params() -> Self {
+        let mb = u64::from(crate::module_parameters::max_memory_mb.value());
+        let memory = if mb == 0 {
+            crate::sys::total_ram() / 4
         } else {
-            self.memory.fetch_sub(bytes, Relaxed);
+            mb << 20
+        };
+        Self {
+            memory,
+            calls: crate::module_parameters::max_inflight.value(),
         }
     }
 }
 
-#[pinned_drop]
-// `#[pinned_drop]` makes this an `unsafe impl` (pin-init's contract, which
-// the macro itself upholds); the body is held to the module's lint again.
-#[allow(unsafe_code)]
-impl PinnedDrop for Session {
-    #[deny(unsafe_code)]
-    fn drop(self: Pin<&mut Self>) {
-        let pd = self.state.lock().pd;
-        if pd != Pd::None {
-            // Best effort: fails at once with EPIPE when the channel is gone.
-            let _ = crate::fastrpc::release(&self);
-        }
-    }
+enum SlotState {
+    /// Nobody's.
+    Free,
+    /// In use by `session`: `users` counted references (files and
+    /// buffers), `files` of them held by files.
+    Owned {
+        session: Arc<Session>,
+        users: usize,
+        files: usize,
+    },
+    /// Its last user went; the DSP release is in progress.
+    Releasing(Arc<Session>),
+    /// The DSP did not confirm the release: not handed out until it does
+    /// (retried when a slot is needed) or the channel goes away.
+    Quarantined(Arc<Session>),
 }
 
 struct Slot {
     /// The CB, until the channel goes away (see [`SessionPool::retire`]).
     cb: Option<Cb>,
     sid: u32,
-    /// The session using the slot and its number of [`SessionRef`]s.
-    owner: Option<(Arc<Session>, usize)>,
+    state: SlotState,
+}
+
+impl Slot {
+    fn owner(&self, session: &Arc<Session>) -> bool {
+        match &self.state {
+            SlotState::Owned { session: s, .. }
+            | SlotState::Releasing(s)
+            | SlotState::Quarantined(s) => Arc::ptr_eq(s, session),
+            SlotState::Free => false,
+        }
+    }
 }
 
 /// The CB slots of a channel: `qcom,nsessions` per CB.
@@ -247,11 +435,17 @@ pub(crate) struct SessionPool {
     slots: Mutex<KVec<Slot>>,
     engine: Arc<Engine>,
     mm: MemoryManager,
+    limits: Limits,
 }
 
 impl SessionPool {
     /// Builds the pool of the channel's CBs.
-    pub(crate) fn new(cbs: &[Cb], engine: Arc<Engine>, mm: MemoryManager) -> Result<Arc<Self>> {
+    pub(crate) fn new(
+        cbs: &[Cb],
+        engine: Arc<Engine>,
+        mm: MemoryManager,
+        limits: Limits,
+    ) -> Result<Arc<Self>> {
         let mut slots = KVec::new();
         for cb in cbs {
             for _ in 0..cb.data().nsessions {
@@ -259,7 +453,7 @@ impl SessionPool {
                     Slot {
                         cb: Some(cb.clone()),
                         sid: cb.data().sid,
-                        owner: None,
+                        state: SlotState::Free,
                     },
                     GFP_KERNEL,
                 )?;
@@ -270,73 +464,254 @@ impl SessionPool {
                 slots <- new_mutex!(slots),
                 engine,
                 mm,
+                limits,
             }),
             GFP_KERNEL,
         )
     }
 
-    /// Drops the pool's handles on its CBs: the channel is gone, so no new
-    /// session will be made, and a CB must not outlive the channel just
-    /// because a file of the unplugged device is still open. Sessions that
-    /// exist keep their own handles.
+    /// Drops the pool's handles on its CBs and forgets quarantined
+    /// sessions: the channel is gone (the DSP restarted and holds nothing
+    /// of ours), so no new session will be made, and a CB must not outlive
+    /// the channel just because a file of the unplugged device is still
+    /// open. Sessions that exist keep their own handles.
     pub(crate) fn retire(&self) {
-        for slot in self.slots.lock().iter_mut() {
-            // Rarely the last handle (the channel holds one until it is
-            // dropped); if it is, the device is deleted here, which takes
-            // no lock of ours.
-            drop(slot.cb.take());
+        let n = {
+            let mut slots = self.slots.lock();
+            for slot in slots.iter_mut() {
+                // Rarely the last handle (the channel holds one until it is
+                // dropped); if it is, the device is deleted here, which
+                // takes no lock of ours.
+                drop(slot.cb.take());
+            }
+            slots.len()
+        };
+        // Buffers kept for the DSP can go now; quarantined slots are free.
+        // One slot at a time, without the pool lock: the buffers hold
+        // `SessionRef`s.
+        for idx in 0..n {
+            let session = {
+                let mut slots = self.slots.lock();
+                let Some(slot) = slots.get_mut(idx) else {
+                    break;
+                };
+                match &slot.state {
+                    SlotState::Quarantined(_) => {
+                        match core::mem::replace(&mut slot.state, SlotState::Free) {
+                            SlotState::Quarantined(s) => Some(s),
+                            _ => None,
+                        }
+                    }
+                    SlotState::Owned { session, .. } | SlotState::Releasing(session) => {
+                        Some(session.clone())
+                    }
+                    SlotState::Free => None,
+                }
+            };
+            if let Some(s) = session {
+                s.drop_deferred();
+            }
         }
     }
 
-    /// Returns the session of process `tgid`, taking a free slot for it if
-    /// it has none. `EBUSY` when every slot is taken, `ENODEV` once the pool
-    /// is retired.
-    pub(crate) fn acquire(self: &Arc<Self>, tgid: Pid) -> Result<SessionRef> {
-        let mut slots = self.slots.lock();
-        let existing = slots
-            .iter_mut()
-            .filter_map(|s| s.owner.as_mut())
-            .find(|(s, _)| s.tgid == tgid);
-        if let Some((session, users)) = existing {
-            *users += 1;
-            return Ok(SessionRef {
-                pool: self.clone(),
-                session: session.clone(),
+    /// Returns the session of the calling process for one of its files,
+    /// taking a free slot for it if it has none. `EBUSY` when every slot is
+    /// taken (after retrying the release of quarantined ones), `ENODEV`
+    /// once the pool is retired.
+    pub(crate) fn acquire(self: &Arc<Self>) -> Result<FileSession> {
+        let process = Process::current()?;
+        let mut retried = false;
+        loop {
+            let mut slots = self.slots.lock();
+            let existing = slots.iter_mut().find_map(|s| match &mut s.state {
+                SlotState::Owned {
+                    session,
+                    users,
+                    files,
+                } if session.process == process => {
+                    *users += 1;
+                    *files += 1;
+                    Some(session.clone())
+                }
+                _ => None,
             });
+            if let Some(session) = existing {
+                return Ok(FileSession {
+                    pool: self.clone(),
+                    session,
+                });
+            }
+            if let Some((idx, free)) = slots
+                .iter_mut()
+                .enumerate()
+                .find(|(_, s)| matches!(s.state, SlotState::Free))
+            {
+                let id = u32::try_from(idx + 1).map_err(|_| EINVAL)?;
+                // A retired pool hands out no new session.
+                let (sid, cb) = (free.sid, free.cb.clone().ok_or(ENODEV)?);
+                let quota = Arc::new(
+                    Quota {
+                        memory: Atomic::new(0),
+                        memory_max: self.limits.memory,
+                        calls: Atomic::new(0),
+                        calls_max: self.limits.calls,
+                    },
+                    GFP_KERNEL,
+                )?;
+                let session = Arc::pin_init(
+                    pin_init!(Session {
+                        id,
+                        sid,
+                        cb,
+                        process,
+                        quota,
+                        engine: self.engine.clone(),
+                        mm: self.mm,
+                        dsp_held: AtomicFlag::new(),
+                        state <- new_mutex!(PdState {
+                            pd: Pd::None,
+                            doubtful: None,
+                            init_mem: None,
+                            kit: None,
+                            release_sent: KVec::new(),
+                            deferred: KVec::new(),
+                            maps_live: 0,
+                        }),
+                    }),
+                    GFP_KERNEL,
+                )?;
+                free.state = SlotState::Owned {
+                    session: session.clone(),
+                    users: 1,
+                    files: 1,
+                };
+                return Ok(FileSession {
+                    pool: self.clone(),
+                    session,
+                });
+            }
+            if retried {
+                return Err(EBUSY);
+            }
+            retried = true;
+            // Every slot is taken: retry the releases the DSP did not
+            // confirm, outside the lock (each is a call to the DSP):
+            // quarantined slots, and sessions no file uses any more whose
+            // buffers wait for such a release.
+            let mut retry = KVec::new();
+            for slot in slots.iter_mut() {
+                match &slot.state {
+                    SlotState::Quarantined(s) => {
+                        let s = s.clone();
+                        retry.push((s.clone(), true), GFP_KERNEL)?;
+                        slot.state = SlotState::Releasing(s);
+                    }
+                    SlotState::Owned {
+                        session, files: 0, ..
+                    } => retry.push((session.clone(), false), GFP_KERNEL)?,
+                    _ => {}
+                }
+            }
+            drop(slots);
+            if retry.is_empty() {
+                return Err(EBUSY);
+            }
+            for (s, quarantined) in retry.iter() {
+                let clean = s.release_dsp(self);
+                if *quarantined {
+                    self.settle(s, clean);
+                }
+            }
         }
-        let (idx, free) = slots
-            .iter_mut()
-            .enumerate()
-            .find(|(_, s)| s.owner.is_none())
-            .ok_or(EBUSY)?;
-        let id = u32::try_from(idx + 1).map_err(|_| EINVAL)?;
-        // A retired pool hands out no new session.
-        let (sid, cb) = (free.sid, free.cb.clone().ok_or(ENODEV)?);
-        let session = Arc::pin_init(
-            pin_init!(Session {
-                id,
-                sid,
-                cb,
-                tgid,
-                memory: Atomic::new(0),
-                engine: self.engine.clone(),
-                mm: self.mm,
-                state <- new_mutex!(PdState {
-                    pd: Pd::None,
-                    init_mem: None,
-                }),
-            }),
-            GFP_KERNEL,
-        )?;
-        free.owner = Some((session.clone(), 1));
-        Ok(SessionRef {
+    }
+
+    /// One more counted user of `session`, which has one already.
+    fn get(self: &Arc<Self>, session: &Arc<Session>) -> SessionRef {
+        for slot in self.slots.lock().iter_mut() {
+            if let SlotState::Owned {
+                session: s, users, ..
+            } = &mut slot.state
+            {
+                if Arc::ptr_eq(s, session) {
+                    *users += 1;
+                    break;
+                }
+            }
+        }
+        SessionRef {
             pool: self.clone(),
-            session,
+            session: session.clone(),
+        }
+    }
+
+    /// Whether no file uses `session` (so its DSP process may go).
+    pub(crate) fn idle(&self, session: &Session) -> bool {
+        self.slots.lock().iter().all(|slot| match &slot.state {
+            SlotState::Owned {
+                session: s, files, ..
+            } => !core::ptr::eq(&**s, session) || *files == 0,
+            _ => true,
         })
+    }
+
+    /// Puts the slot of `session` (releasing) to rest: free if the DSP
+    /// holds nothing of it any more (`clean`), quarantined otherwise.
+    fn settle(&self, session: &Arc<Session>, clean: bool) {
+        let freed = {
+            let mut slots = self.slots.lock();
+            slots.iter_mut().find(|s| s.owner(session)).map(|slot| {
+                let next = if clean {
+                    SlotState::Free
+                } else {
+                    SlotState::Quarantined(session.clone())
+                };
+                core::mem::replace(&mut slot.state, next)
+            })
+        };
+        if clean {
+            session.drop_deferred();
+        }
+        drop(freed);
+    }
+
+    /// One counted user of `session` less (a file too, with `file`). When
+    /// the last file goes the DSP process is released; when the last user
+    /// goes the slot is settled.
+    fn put(&self, session: &Arc<Session>, file: bool) {
+        let (last_file, last_user) = {
+            let mut slots = self.slots.lock();
+            let mut res = (false, false);
+            if let Some(slot) = slots.iter_mut().find(|s| s.owner(session)) {
+                if let SlotState::Owned { users, files, .. } = &mut slot.state {
+                    *users -= 1;
+                    if file {
+                        *files -= 1;
+                    }
+                    res = (file && *files == 0, *users == 0);
+                    if *users == 0 {
+                        slot.state = SlotState::Releasing(session.clone());
+                    }
+                }
+            }
+            res
+        };
+        // Calls to the DSP, outside the pool lock.
+        let mut clean = true;
+        if last_file || last_user {
+            clean = session.release_dsp(self);
+        }
+        if last_user {
+            if !clean {
+                // One more try before quarantine.
+                clean = session.release_dsp(self);
+            }
+            self.settle(session, clean);
+        }
     }
 }
 
-/// A counted use of a [`Session`]; the last one gives the slot back.
+/// A counted use of a [`Session`] by a buffer (or a file, inside
+/// [`FileSession`]).
 pub(crate) struct SessionRef {
     pool: Arc<SessionPool>,
     session: Arc<Session>,
@@ -351,43 +726,37 @@ impl SessionRef {
 
 impl Clone for SessionRef {
     fn clone(&self) -> Self {
-        let mut slots = self.pool.slots.lock();
-        if let Some((_, users)) = slots
-            .iter_mut()
-            .filter_map(|s| s.owner.as_mut())
-            .find(|(s, _)| Arc::ptr_eq(s, &self.session))
-        {
-            *users += 1;
-        }
-        Self {
-            pool: self.pool.clone(),
-            session: self.session.clone(),
-        }
+        self.pool.get(&self.session)
     }
 }
 
 impl Drop for SessionRef {
     fn drop(&mut self) {
-        // The pool's reference is dropped after unlocking: the session's
-        // release talks to the DSP.
-        let released = {
-            let mut slots = self.pool.slots.lock();
-            let mut released = None;
-            for slot in slots.iter_mut() {
-                let last = match slot.owner.as_mut() {
-                    Some((s, users)) if Arc::ptr_eq(s, &self.session) => {
-                        *users -= 1;
-                        *users == 0
-                    }
-                    _ => continue,
-                };
-                if last {
-                    released = slot.owner.take();
-                }
-                break;
-            }
-            released
-        };
-        drop(released);
+        self.pool.put(&self.session, false);
+    }
+}
+
+/// A file's use of its process's [`Session`]: while any lives, the DSP
+/// process of the session is kept.
+pub(crate) struct FileSession {
+    pool: Arc<SessionPool>,
+    session: Arc<Session>,
+}
+
+impl FileSession {
+    /// The session.
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// A buffer's reference on the session.
+    pub(crate) fn buffer_ref(&self) -> SessionRef {
+        self.pool.get(&self.session)
+    }
+}
+
+impl Drop for FileSession {
+    fn drop(&mut self) {
+        self.pool.put(&self.session, true);
     }
 }

@@ -41,6 +41,20 @@ module! {
     description: "Qualcomm DSP accelerator (FastRPC over DRM accel)",
     license: "GPL",
     imports_ns: ["DMA_BUF"],
+    params: {
+        kernel_timeout_ms: u32 {
+            default: 5000,
+            description: "Longest wait in ms of a call the kernel makes to the DSP (attach, create, release, map, unmap, capability query)",
+        },
+        max_inflight: u32 {
+            default: 64,
+            description: "User calls a process may have in flight per channel; more get EAGAIN",
+        },
+        max_memory_mb: u32 {
+            default: 0,
+            description: "MiB of buffers a process may allocate per channel (0: a quarter of RAM); more get ENOMEM",
+        },
+    },
 }
 
 /// Module state. Fields drop in declaration order: the rpmsg driver goes

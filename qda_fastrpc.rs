@@ -18,9 +18,27 @@
 //! Waiting: user calls wait interruptibly; on a signal the call is abandoned
 //! with `EINTR`, its slot and payload kept until the DSP answers (it may still
 //! write the payload) or the channel goes away. Calls the kernel makes by
-//! itself (attach, release, ...) wait at most [`KERNEL_TIMEOUT_MS`]. When the
-//! channel goes away every call in flight fails at once with `EPIPE`, and so
-//! does every later call.
+//! itself (attach, release, ...) wait at most [`kernel_timeout_ms()`] and are
+//! abandoned the same way with `ETIMEDOUT`. When the channel goes away every
+//! call in flight fails at once with `EPIPE`, and so does every later call.
+//!
+//! Slot states (one [`Slot`] per context id, under the table lock):
+//!
+//! - *free*: `call` is `None`; `last_ctx` remembers the context of the call
+//!   it held last, so that a second answer to it counts as a duplicate.
+//! - *in flight*: `call` is `Some` with state `PENDING`; its caller waits.
+//!   The answer (or the channel going away) moves the call to `ANSWERED`
+//!   (or `FAILED`) and wakes the caller, who frees the slot.
+//! - *abandoned*: the caller stopped waiting (signal, timeout) while the call
+//!   was `PENDING`; `abandoned` holds what the DSP may still touch (payload,
+//!   GEM buffers, the caller's in-flight token). The slot stays taken until
+//!   the call is finished (answered, or the channel is dead); then the next
+//!   [`Engine::reap`] (at the start of every call, and at shutdown) frees the
+//!   slot and drops the leftovers outside the lock.
+//!
+//! Kernel-made calls with an unknown outcome leave state the DSP may hold:
+//! see `qda_cb.rs` for how sessions handle it (release, quarantine), and
+//! [`release`] for a release that needs no allocation.
 //!
 //! The response callback may run in hard-IRQ context (glink does that): it
 //! only takes the IRQ-safe table lock and completes a completion.
@@ -28,7 +46,7 @@
 #![deny(unsafe_code)]
 
 use crate::{
-    cb::{Pd, Session},
+    cb::{CallToken, Pd, PdState, Session},
     gem::Object,
     memory_manager::{dsp_addr, Memory},
     proto::{self, PayloadLayout, Request, Response, Scalars},
@@ -47,8 +65,11 @@ use kernel::{
     },
 };
 
-/// Longest wait of a call the kernel makes by itself.
-pub(crate) const KERNEL_TIMEOUT_MS: u32 = 5000;
+/// Longest wait of a call the kernel makes by itself, in milliseconds: the
+/// `kernel_timeout_ms` module parameter (default 5000, at least 1).
+pub(crate) fn kernel_timeout_ms() -> u32 {
+    crate::module_parameters::kernel_timeout_ms.value().max(1)
+}
 
 /// Number of context slots (ids 1..=255).
 const SLOTS: usize = 255;
@@ -60,7 +81,7 @@ const FAILED: u32 = 2;
 
 /// One remote call in flight.
 #[pin_data]
-struct Call {
+pub(crate) struct Call {
     ctx: Atomic<u64>,
     state: Atomic<u32>,
     retval: Atomic<i32>,
@@ -68,10 +89,41 @@ struct Call {
     done: Completion,
 }
 
+impl Call {
+    /// A call not sent yet.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Call {
+                ctx: Atomic::new(0),
+                state: Atomic::new(PENDING),
+                retval: Atomic::new(0),
+                done <- Completion::new(),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Whether the DSP answered it (possibly after its caller gave up).
+    pub(crate) fn answered(&self) -> bool {
+        self.state.load(Relaxed) == ANSWERED
+    }
+}
+
+/// What a call keeps alive until the DSP is done with it, besides its
+/// payload: GEM buffers passed by reference, and the caller's place in its
+/// in-flight limit.
+#[derive(Default)]
+pub(crate) struct Keep {
+    /// Buffers the DSP may access.
+    pub(crate) _buffers: KVec<ARef<Object>>,
+    /// The caller's in-flight token (user calls).
+    pub(crate) _token: Option<CallToken>,
+}
+
 /// What an abandoned call leaves behind: memory the DSP may still access.
 struct Leftover {
     _payload: KBox<dyn Memory>,
-    _buffers: KVec<ARef<Object>>,
+    _keep: Keep,
 }
 
 struct Slot {
@@ -137,7 +189,7 @@ impl Stats {
 pub(crate) enum WaitMode {
     /// A user call: until answered or a signal.
     Interruptible,
-    /// A kernel call: at most [`KERNEL_TIMEOUT_MS`].
+    /// A kernel call: at most [`kernel_timeout_ms()`].
     Kernel,
 }
 
@@ -232,30 +284,22 @@ impl Engine {
         }
     }
 
-    /// Sends a request and waits for its answer; returns the DSP's return
-    /// value and gives the payload back.
+    /// Sends `call` (not sent before) and waits for its answer; returns
+    /// the DSP's return value and gives the payload back. Allocates nothing.
     #[expect(clippy::too_many_arguments)]
     pub(crate) fn call(
         &self,
+        call: Arc<Call>,
         client_id: i32,
         handle: u32,
         sc: Scalars,
         pd: u8,
         payload: KBox<dyn Memory>,
         payload_dsp: u64,
-        buffers: KVec<ARef<Object>>,
+        keep: Keep,
         mode: WaitMode,
     ) -> Result<(i32, KBox<dyn Memory>)> {
         self.reap();
-        let call = Arc::pin_init(
-            pin_init!(Call {
-                ctx: Atomic::new(0),
-                state: Atomic::new(PENDING),
-                retval: Atomic::new(0),
-                done <- Completion::new(),
-            }),
-            GFP_KERNEL,
-        )?;
         let (idx, ctx) = {
             let mut t = self.table.lock();
             if t.dead {
@@ -294,7 +338,7 @@ impl Engine {
         }
         let wait = match mode {
             WaitMode::Interruptible => call.done.wait_interruptible(),
-            WaitMode::Kernel => call.done.wait_timeout(KERNEL_TIMEOUT_MS),
+            WaitMode::Kernel => call.done.wait_timeout(kernel_timeout_ms()),
         };
         let mut t = self.table.lock();
         let state = call.state.load(Relaxed);
@@ -303,7 +347,7 @@ impl Engine {
             if let Some(slot) = t.slots.get_mut(idx) {
                 slot.abandoned = Some(Leftover {
                     _payload: payload,
-                    _buffers: buffers,
+                    _keep: keep,
                 });
             }
             return Err(if wait == Wait::Interrupted {
@@ -316,6 +360,7 @@ impl Engine {
             slot.retire();
         }
         drop(t);
+        drop(keep);
         match state {
             ANSWERED => Ok((call.retval.load(Relaxed), payload)),
             _ => Err(EPIPE),
@@ -460,19 +505,21 @@ pub(crate) fn page_span(addr: u64, len: u64) -> Result<(u64, u64)> {
     Ok((start, end - start))
 }
 
-/// Performs a remote call of method `sc` on `handle` for `session` with
-/// `args` (in-buffers, out-buffers, in-handles, out-handles, in the order of
-/// the scalars). Outputs are copied back to user space or into the kernel
-/// buffers of `args`. Returns the DSP's return value.
-pub(crate) fn invoke(
-    session: &Session,
-    client_id: i32,
-    handle: u32,
-    sc: Scalars,
-    pd: u8,
-    args: &mut [ArgData],
-    mode: WaitMode,
-) -> Result<i32> {
+/// A call's payload, built and ready to send.
+struct Prepared {
+    payload: KBox<dyn Memory>,
+    /// DSP address of the payload.
+    base: u64,
+    /// Offset of each inline argument in the payload.
+    offsets: KVec<usize>,
+    /// GEM buffers the call passes by reference.
+    buffers: KVec<ARef<Object>>,
+}
+
+/// Builds the payload of a call of method `sc` for `session` with `args`
+/// (in-buffers, out-buffers, in-handles, out-handles, in the order of the
+/// scalars): metadata and inline inputs.
+fn prepare(session: &Session, sc: Scalars, args: &[ArgData]) -> Result<Prepared> {
     let n = sc.nscalars();
     if args.len() != n {
         return Err(EINVAL);
@@ -496,7 +543,7 @@ pub(crate) fn invoke(
     }
     let size = proto::page_align(total.max(1)).ok_or(EINVAL)?;
     let s = session;
-    let payload = s.mm().alloc(s.cb(), size)?;
+    let payload = s.alloc(size)?;
     let base = dsp_addr(s.sid(), payload.dma_addr());
 
     // Metadata, built in a kernel buffer and copied in one go.
@@ -580,9 +627,49 @@ pub(crate) fn invoke(
             buffers.push(obj.clone(), GFP_KERNEL)?;
         }
     }
-    let (retval, payload) = s
-        .engine()
-        .call(client_id, handle, sc, pd, payload, base, buffers, mode)?;
+    Ok(Prepared {
+        payload,
+        base,
+        offsets,
+        buffers,
+    })
+}
+
+/// Performs a remote call of method `sc` on `handle` for `session` with
+/// `args` (see [`prepare`]). Outputs are copied back to user space or into
+/// the kernel buffers of `args`. Returns the DSP's return value. `token`
+/// counts a user call against its process's in-flight limit until the DSP
+/// is done with it.
+#[expect(clippy::too_many_arguments)]
+pub(crate) fn invoke(
+    session: &Session,
+    client_id: i32,
+    handle: u32,
+    sc: Scalars,
+    pd: u8,
+    args: &mut [ArgData],
+    mode: WaitMode,
+    token: Option<CallToken>,
+) -> Result<i32> {
+    let nbufs = sc.nbufs();
+    let inbufs = usize::from(sc.in_bufs());
+    let p = prepare(session, sc, args)?;
+    let keep = Keep {
+        _buffers: p.buffers,
+        _token: token,
+    };
+    let (retval, payload) = session.engine().call(
+        Call::new()?,
+        client_id,
+        handle,
+        sc,
+        pd,
+        p.payload,
+        p.base,
+        keep,
+        mode,
+    )?;
+    let offsets = p.offsets;
 
     // Inline outputs.
     for (i, a) in args.iter_mut().enumerate().take(nbufs).skip(inbufs) {
@@ -619,7 +706,9 @@ fn scalars(method: u8, inb: u8, outb: u8) -> Result<Scalars> {
 }
 
 /// A call the kernel makes for `session`: `client_id` 0, session id (if
-/// any) in the arguments, bounded wait.
+/// any) in the arguments, bounded wait. Fails only with `ETIMEDOUT` or
+/// `EPIPE` once the request went out (the DSP may then hold state of it on
+/// `ETIMEDOUT`); any other error means nothing was sent.
 fn kernel_call(
     session: &Session,
     handle: u32,
@@ -627,7 +716,7 @@ fn kernel_call(
     pd: u8,
     args: &mut [ArgData],
 ) -> Result<i32> {
-    invoke(session, 0, handle, sc, pd, args, WaitMode::Kernel)
+    invoke(session, 0, handle, sc, pd, args, WaitMode::Kernel, None)
 }
 
 fn client_id_bytes(session: &Session) -> Result<[u8; 4]> {
@@ -636,20 +725,137 @@ fn client_id_bytes(session: &Session) -> Result<[u8; 4]> {
         .to_le_bytes())
 }
 
+/// Whether a kernel call's error leaves the DSP's state unknown.
+fn outcome_unknown(e: Error) -> bool {
+    e == ETIMEDOUT
+}
+
+/// The PD value of a session's DSP process.
+fn pd_value(pd: Pd) -> Option<u8> {
+    match pd {
+        Pd::None => None,
+        Pd::Root => Some(proto::ROOT_PD),
+        Pd::User => Some(proto::USER_PD),
+    }
+}
+
+/// One release request of a session, built in advance: sending it
+/// allocates nothing.
+struct Shot {
+    call: Arc<Call>,
+    payload: KBox<dyn Memory>,
+    base: u64,
+}
+
+impl Shot {
+    fn new(session: &Session) -> Result<Self> {
+        let args = [ArgData::kernel_in(&client_id_bytes(session)?)?];
+        let p = prepare(session, release_scalars()?, &args)?;
+        Ok(Self {
+            call: Call::new()?,
+            payload: p.payload,
+            base: p.base,
+        })
+    }
+
+    /// Sends it to PD `pd` and waits (bounded) for the answer.
+    fn fire(self, session: &Session, pd: u8) -> Result<i32> {
+        let sc = release_scalars()?;
+        session
+            .engine()
+            .call(
+                self.call,
+                0,
+                proto::INIT_HANDLE,
+                sc,
+                pd,
+                self.payload,
+                self.base,
+                Keep::default(),
+                WaitMode::Kernel,
+            )
+            .map(|(ret, _payload)| ret)
+    }
+}
+
+fn release_scalars() -> Result<Scalars> {
+    scalars(proto::RMID_INIT_RELEASE, 1, 0)
+}
+
+/// Prepared release requests of a session with a DSP process, made before
+/// the process is set up: closing a file never depends on an allocation.
+/// Two, for a release and one retry.
+pub(crate) struct ReleaseKit {
+    shots: KVec<Shot>,
+}
+
+impl ReleaseKit {
+    fn new(session: &Session, st: &mut PdState) -> Result<Self> {
+        let mut shots = KVec::with_capacity(2, GFP_KERNEL)?;
+        for _ in 0..2 {
+            shots.push(Shot::new(session)?, GFP_KERNEL)?;
+        }
+        // Room to remember the releases sent, for late answers.
+        st.release_sent.reserve(2, GFP_KERNEL)?;
+        // Room for every mapping to be kept until the release.
+        st.deferred.reserve(st.maps_live, GFP_KERNEL)?;
+        Ok(Self { shots })
+    }
+}
+
+/// Makes sure the DSP holds no process of `session` that its state does not
+/// know about: releases a doubtful one. `EBUSY` if that release is not
+/// confirmed either.
+fn clear_doubt(session: &Session, st: &mut PdState) -> Result {
+    if st.doubtful.is_none() {
+        return Ok(());
+    }
+    let (clean, later) = release_locked(session, st);
+    // Mappings released with the process: nothing of theirs is used now.
+    drop(later);
+    if clean {
+        Ok(())
+    } else {
+        Err(EBUSY)
+    }
+}
+
 /// `INIT_ATTACH`: attaches the session to the DSP's root PD. Returns the
-/// DSP's return value; `EALREADY` if a PD is already set up.
+/// DSP's return value; `EALREADY` if a PD is already set up. On a lost
+/// answer (`ETIMEDOUT`) the attach is undone on the DSP at once.
 pub(crate) fn attach(session: &Session) -> Result<i32> {
     let mut st = session.state();
+    clear_doubt(session, &mut st)?;
     if st.pd != Pd::None {
         return Err(EALREADY);
     }
+    let kit = ReleaseKit::new(session, &mut st)?;
     let mut args = [ArgData::kernel_in(&client_id_bytes(session)?)?];
     let sc = scalars(proto::RMID_INIT_ATTACH, 1, 0)?;
-    let ret = kernel_call(session, proto::INIT_HANDLE, sc, proto::ROOT_PD, &mut args)?;
-    if ret == 0 {
-        st.pd = Pd::Root;
+    session.set_dsp_held(true);
+    match kernel_call(session, proto::INIT_HANDLE, sc, proto::ROOT_PD, &mut args) {
+        Ok(0) => {
+            st.pd = Pd::Root;
+            st.kit = Some(kit);
+            Ok(0)
+        }
+        Ok(ret) => {
+            session.set_dsp_held(false);
+            Ok(ret)
+        }
+        Err(e) if outcome_unknown(e) => {
+            st.doubtful = Some(proto::ROOT_PD);
+            st.kit = Some(kit);
+            let (_, later) = release_locked(session, &mut st);
+            drop(st);
+            drop(later);
+            Err(e)
+        }
+        Err(e) => {
+            session.set_dsp_held(false);
+            Err(e)
+        }
     }
-    Ok(ret)
 }
 
 /// The shell ELF of `INIT_CREATE`.
@@ -664,9 +870,12 @@ pub(crate) enum Shell {
 
 /// `INIT_CREATE`: creates the session's user PD with `shell`, process
 /// attributes `attrs` (non-zero selects the create-with-attributes method)
-/// and signature length `siglen`. Returns the DSP's return value.
+/// and signature length `siglen`. Returns the DSP's return value. On a lost
+/// answer (`ETIMEDOUT`) the process the DSP may have created is released
+/// at once; its init memory stays allocated until that is confirmed.
 pub(crate) fn create(session: &Session, shell: Shell, attrs: u32, siglen: u32) -> Result<i32> {
     let mut st = session.state();
+    clear_doubt(session, &mut st)?;
     if st.pd != Pd::None {
         return Err(EALREADY);
     }
@@ -683,7 +892,11 @@ pub(crate) fn create(session: &Session, shell: Shell, attrs: u32, siglen: u32) -
     if filelen > INIT_FILELEN_MAX {
         return Err(EFBIG);
     }
-    let mem = session.mm().alloc(session.cb(), init_memlen(filelen)?)?;
+    if siglen > filelen {
+        return Err(EINVAL);
+    }
+    let mem = session.alloc(init_memlen(filelen)?)?;
+    let kit = ReleaseKit::new(session, &mut st)?;
     let comm = crate::sys::current_comm();
     let end = comm
         .iter()
@@ -692,10 +905,8 @@ pub(crate) fn create(session: &Session, shell: Shell, attrs: u32, siglen: u32) -
     let name = comm.get(..end).ok_or(EINVAL)?;
     let namelen = u32::try_from(name.len()).map_err(|_| EINVAL)?;
     let mut inbuf = KVec::with_capacity(24, GFP_KERNEL)?;
+    inbuf.extend_from_slice(&client_id_bytes(session)?, GFP_KERNEL)?;
     for word in [namelen, filelen, 1, attrs, siglen] {
-        if inbuf.is_empty() {
-            inbuf.extend_from_slice(&client_id_bytes(session)?, GFP_KERNEL)?;
-        }
         inbuf.extend_from_slice(&word.to_le_bytes(), GFP_KERNEL)?;
     }
     let page = proto::PhyPage {
@@ -731,37 +942,100 @@ pub(crate) fn create(session: &Session, shell: Shell, attrs: u32, siglen: u32) -
         proto::RMID_INIT_CREATE
     };
     let sc = scalars(method, 4, 0)?;
-    let ret = kernel_call(session, proto::INIT_HANDLE, sc, proto::USER_PD, &mut args)?;
-    if ret == 0 {
-        session.account(mem.size(), true);
-        st.pd = Pd::User;
-        st.init_mem = Some(mem);
+    session.set_dsp_held(true);
+    match kernel_call(session, proto::INIT_HANDLE, sc, proto::USER_PD, &mut args) {
+        Ok(0) => {
+            st.pd = Pd::User;
+            st.init_mem = Some(mem);
+            st.kit = Some(kit);
+            Ok(0)
+        }
+        Ok(ret) => {
+            session.set_dsp_held(false);
+            Ok(ret)
+        }
+        Err(e) if outcome_unknown(e) => {
+            // The DSP may run the process and use its memory.
+            st.doubtful = Some(proto::USER_PD);
+            st.init_mem = Some(mem);
+            st.kit = Some(kit);
+            let (_, later) = release_locked(session, &mut st);
+            drop(st);
+            drop(later);
+            Err(e)
+        }
+        Err(e) => {
+            session.set_dsp_held(false);
+            Err(e)
+        }
     }
-    Ok(ret)
 }
 
-/// Releases the session's DSP process, if it has one.
-pub(crate) fn release(session: &Session) -> Result<i32> {
+/// Releases the session's DSP process, if it has one (or may have one) and
+/// `idle()` confirms no file uses the session, and returns whether the DSP
+/// is known to hold nothing of the session any more: the release was
+/// answered (now or, late, since an earlier try), or the channel is gone.
+/// Tries twice, with the requests prepared when the process was set up, so
+/// it needs no allocation. Init memory and the buffers of mappings the DSP
+/// may hold are freed only once it is known to hold nothing.
+pub(crate) fn release(session: &Session, idle: impl Fn() -> bool) -> bool {
     let mut st = session.state();
-    let pd = match st.pd {
-        Pd::None => return Ok(0),
-        Pd::Root => proto::ROOT_PD,
-        Pd::User => proto::USER_PD,
-    };
-    st.pd = Pd::None;
-    // The DSP may use the init memory until it answers: free it after.
-    let init_mem = st.init_mem.take();
-    let mut args = [ArgData::kernel_in(&client_id_bytes(session)?)?];
-    let sc = scalars(proto::RMID_INIT_RELEASE, 1, 0)?;
-    let ret = kernel_call(session, proto::INIT_HANDLE, sc, pd, &mut args);
-    if let Some(mem) = init_mem {
-        session.account(mem.size(), false);
+    if !idle() {
+        return pd_value(st.pd).is_none() && st.doubtful.is_none();
     }
-    ret
+    let (clean, later) = release_locked(session, &mut st);
+    drop(st);
+    // Outside the state lock: dropping a buffer may end its session.
+    drop(later);
+    clean
+}
+
+/// [`release`] with the state locked; returns the mappings to drop once
+/// the lock is released.
+fn release_locked(session: &Session, st: &mut PdState) -> (bool, KVec<Mapping>) {
+    let Some(pd) = st.doubtful.or(pd_value(st.pd)) else {
+        session.set_dsp_held(false);
+        return (true, core::mem::take(&mut st.deferred));
+    };
+    let mut clean = session.engine().is_dead() || st.release_sent.iter().any(|c| c.answered());
+    for _ in 0..2 {
+        if clean {
+            break;
+        }
+        let shot = match st.kit.as_mut().and_then(|k| k.shots.pop()) {
+            Some(shot) => shot,
+            None => match Shot::new(session) {
+                Ok(shot) => shot,
+                Err(_) => continue,
+            },
+        };
+        // Room was reserved by the kit; best effort beyond it.
+        let _ = st.release_sent.push(shot.call.clone(), GFP_KERNEL);
+        match shot.fire(session, pd) {
+            // Any answer: the DSP handled the release (a non-zero value
+            // says it had no such process).
+            Ok(_) => clean = true,
+            Err(e) if e == EPIPE => clean = true,
+            Err(_) => {}
+        }
+    }
+    st.pd = Pd::None;
+    if !clean {
+        st.doubtful = Some(pd);
+        return (false, KVec::new());
+    }
+    st.doubtful = None;
+    st.kit = None;
+    st.release_sent.clear();
+    // The DSP is done with the process's memory.
+    drop(st.init_mem.take());
+    session.set_dsp_held(false);
+    (true, core::mem::take(&mut st.deferred))
 }
 
 /// A user remote call: `INVOKE`. The init handle is refused (`EPERM`), as
-/// is a session with no DSP process (`ENOTCONN`).
+/// is a session with no DSP process (`ENOTCONN`); `EAGAIN` when the process
+/// has its limit of calls in flight.
 pub(crate) fn user_invoke(
     session: &Session,
     handle: u32,
@@ -771,11 +1045,8 @@ pub(crate) fn user_invoke(
     if handle == proto::INIT_HANDLE {
         return Err(EPERM);
     }
-    let pd = match session.state().pd {
-        Pd::None => return Err(ENOTCONN),
-        Pd::Root => proto::ROOT_PD,
-        Pd::User => proto::USER_PD,
-    };
+    let pd = pd_value(session.state().pd).ok_or(ENOTCONN)?;
+    let token = CallToken::take(session.quota())?;
     let client_id = i32::try_from(session.id()).map_err(|_| EINVAL)?;
     invoke(
         session,
@@ -785,7 +1056,23 @@ pub(crate) fn user_invoke(
         pd,
         args,
         WaitMode::Interruptible,
+        Some(token),
     )
+}
+
+/// What the DSP's return value `ret` of a call means for user space: 0 and
+/// DSP status codes (positive, or below -4095, such as `0x8000040d`) come
+/// back unchanged as the ioctl's value; a negative errno the DSP sent
+/// (-1..-133) becomes that error; anything else in the errno range
+/// (-134..-4095, where the kernel keeps its internal codes such as
+/// `-ERESTARTSYS`) becomes `EIO`, so that no kernel-internal code reaches
+/// user space.
+pub(crate) fn dsp_result(ret: i32) -> Result<i32> {
+    match ret {
+        -133..=-1 => Err(Error::from_errno(ret)),
+        -4095..=-134 => Err(EIO),
+        _ => Ok(ret),
+    }
 }
 
 /// Number of DSP attribute ids (the C driver's `FASTRPC_MAX_DSP_ATTRIBUTES`).
@@ -830,11 +1117,7 @@ pub(crate) fn dsp_attribute(session: &Session, id: usize) -> Result<u32> {
             table.push(u32::from_le_bytes([w[0], w[1], w[2], w[3]]), GFP_KERNEL)?;
         }
     } else if ret != DSP_UNSUPPORTED_API {
-        return Err(Error::from_errno(if ret < 0 && ret > -4096 {
-            ret
-        } else {
-            -(EIO.to_errno().abs())
-        }));
+        return dsp_result(ret).and(Err(EIO));
     }
     engine.cache_attributes(if ret == 0 { Some(table) } else { None });
     engine.cached_attribute(id).unwrap_or(Err(EOPNOTSUPP))
@@ -854,6 +1137,10 @@ pub(crate) struct Mapping {
     pub(crate) vaddrin: u64,
     /// Mapped length.
     pub(crate) size: u64,
+    /// The DSP's answer to the map or an unmap was lost: it may or may not
+    /// hold the mapping, at an unknown address. Kept (with its buffer)
+    /// until the DSP process is released.
+    pub(crate) lost: bool,
 }
 
 fn vec_of<const N: usize>(items: [ArgData; N]) -> Result<KVec<ArgData>> {
@@ -864,8 +1151,28 @@ fn vec_of<const N: usize>(items: [ArgData; N]) -> Result<KVec<ArgData>> {
     Ok(v)
 }
 
+/// The page-granular range `MAP` hands the DSP for `size` bytes at
+/// `offset` of an object of `obj_size` bytes: `offset` must be page
+/// aligned, `size` 0 means up to the end of the object, and the size is
+/// rounded up to whole pages (the DSP maps pages); the range must lie in
+/// the object. `EINVAL` otherwise. Returns the rounded size.
+pub(crate) fn map_range(offset: u64, size: u64, obj_size: u64) -> Result<u64> {
+    let page = kernel::page::PAGE_SIZE as u64;
+    if offset % page != 0 || offset >= obj_size {
+        return Err(EINVAL);
+    }
+    let size = if size == 0 { obj_size - offset } else { size };
+    let size = size.checked_next_multiple_of(page).ok_or(EINVAL)?;
+    match offset.checked_add(size) {
+        Some(end) if end <= obj_size => Ok(size),
+        _ => Err(EINVAL),
+    }
+}
+
 /// `MAP`: maps `size` bytes at `offset` of `obj` into the session's DSP
-/// process. Returns the DSP's return value and the mapping.
+/// process; the range was checked with [`map_range`]. Returns the DSP's return value or the
+/// error, and the mapping: made, or `lost` if the DSP's answer was lost
+/// (the error is then `ETIMEDOUT`), which the caller must keep.
 #[expect(clippy::too_many_arguments)]
 pub(crate) fn map(
     session: &Session,
@@ -876,19 +1183,69 @@ pub(crate) fn map(
     offset: u32,
     vaddrin: u64,
     size: u64,
-) -> Result<(i32, Option<Mapping>)> {
-    let size = if size == 0 { obj.size() as u64 } else { size };
-    if u64::from(offset)
-        .checked_add(size)
-        .is_none_or(|end| end > obj.size() as u64)
-    {
-        return Err(EINVAL);
-    }
-    let pd = match session.state().pd {
-        Pd::None => return Err(ENOTCONN),
-        Pd::Root => proto::ROOT_PD,
-        Pd::User => proto::USER_PD,
+) -> (Result<i32>, Option<Mapping>) {
+    let pd = {
+        let mut st = session.state();
+        let Some(pd) = pd_value(st.pd) else {
+            return (Err(ENOTCONN), None);
+        };
+        // Room to keep this mapping until the release, whatever happens.
+        let want = st.maps_live + 1;
+        if let Err(e) = st.deferred.reserve(want, GFP_KERNEL) {
+            return (Err(e.into()), None);
+        }
+        st.maps_live = want;
+        pd
     };
+    let res = map_send(
+        session, request, flags, handle, &obj, offset, vaddrin, size, pd,
+    );
+    match res {
+        Ok((0, dsp_vaddr, size)) => (
+            Ok(0),
+            Some(Mapping {
+                request,
+                handle,
+                _obj: obj,
+                dsp_vaddr,
+                vaddrin,
+                size,
+                lost: false,
+            }),
+        ),
+        Err(e) if outcome_unknown(e) => (
+            Err(e),
+            Some(Mapping {
+                request,
+                handle,
+                _obj: obj,
+                dsp_vaddr: 0,
+                vaddrin,
+                size,
+                lost: true,
+            }),
+        ),
+        other => {
+            session.state().maps_live -= 1;
+            (other.map(|(ret, _, _)| ret), None)
+        }
+    }
+}
+
+/// Sends the map request; returns the DSP's return value, the DSP address
+/// and the mapped size.
+#[expect(clippy::too_many_arguments)]
+fn map_send(
+    session: &Session,
+    request: u32,
+    flags: u32,
+    handle: u32,
+    obj: &Object,
+    offset: u32,
+    vaddrin: u64,
+    size: u64,
+    pd: u8,
+) -> Result<(i32, u64, u64)> {
     let page = proto::PhyPage {
         addr: obj.data().dsp_addr_at(u64::from(offset), size)?,
         size,
@@ -945,31 +1302,25 @@ pub(crate) fn map(
         &mut args,
     )?;
     if ret != 0 {
-        return Ok((ret, None));
+        return Ok((ret, 0, size));
     }
     let out = args.last().map(ArgData::bytes).unwrap_or(&[]);
     let mut v = [0u8; 8];
     v.copy_from_slice(out.get(..8).ok_or(EINVAL)?);
-    Ok((
-        0,
-        Some(Mapping {
-            request,
-            handle,
-            _obj: obj,
-            dsp_vaddr: u64::from_le_bytes(v),
-            vaddrin,
-            size,
-        }),
-    ))
+    Ok((0, u64::from_le_bytes(v), size))
 }
 
 /// `MUNMAP`: unmaps `m` from the session's DSP process. Returns the DSP's
-/// return value.
-pub(crate) fn unmap(session: &Session, m: &Mapping) -> Result<i32> {
-    let pd = match session.state().pd {
-        Pd::None => return Ok(0),
-        Pd::Root => proto::ROOT_PD,
-        Pd::User => proto::USER_PD,
+/// return value; on 0 the mapping is gone (the caller drops it). On a lost
+/// answer (`ETIMEDOUT`) `m` becomes `lost`.
+pub(crate) fn unmap(session: &Session, m: &mut Mapping) -> Result<i32> {
+    if m.lost {
+        return Err(ENOENT);
+    }
+    let Some(pd) = pd_value(session.state().pd) else {
+        // The process is gone, and its mappings with it.
+        session.state().maps_live -= 1;
+        return Ok(0);
     };
     let mut req = KVec::with_capacity(24, GFP_KERNEL)?;
     req.extend_from_slice(&client_id_bytes(session)?, GFP_KERNEL)?;
@@ -987,11 +1338,42 @@ pub(crate) fn unmap(session: &Session, m: &Mapping) -> Result<i32> {
         proto::RMID_INIT_MEM_UNMAP
     };
     let mut args = [ArgData::kernel_in(&req)?];
-    kernel_call(
+    let res = kernel_call(
         session,
         proto::INIT_HANDLE,
         scalars(method, 1, 0)?,
         pd,
         &mut args,
-    )
+    );
+    match res {
+        Ok(0) => session.state().maps_live -= 1,
+        Err(e) if outcome_unknown(e) => m.lost = true,
+        _ => {}
+    }
+    res
+}
+
+/// Hands a mapping its file no longer tracks (the file is closing) to the
+/// session: `m` is unmapped if it can be, and otherwise kept, with its
+/// buffer, until the DSP process is released.
+pub(crate) fn drop_mapping(session: &Session, mut m: Mapping) {
+    if !m.lost && matches!(unmap(session, &mut m), Ok(0)) {
+        return;
+    }
+    let mut st = session.state();
+    if pd_value(st.pd).is_none() && st.doubtful.is_none() {
+        // Released meanwhile: the DSP holds nothing any more.
+        st.maps_live = st.maps_live.saturating_sub(1);
+        drop(st);
+        drop(m);
+        return;
+    }
+    st.maps_live = st.maps_live.saturating_sub(1);
+    // Room was reserved at map time (see `map`).
+    if let Err(kernel::alloc::kvec::PushError(m)) = st.deferred.push_within_capacity(m) {
+        drop(st);
+        // Unreachable by construction; never free memory the DSP may use.
+        kernel::pr_warn!("qda: keeping a mapped buffer without room to track it\n");
+        core::mem::forget(m);
+    }
 }

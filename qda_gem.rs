@@ -102,12 +102,11 @@ impl QdaObject {
 
 impl Drop for QdaObject {
     fn drop(&mut self) {
-        match self {
-            QdaObject::Owned { session, mem } => session.session().account(mem.size(), false),
-            QdaObject::Imported { buf, binding } => {
-                if let Some(b) = binding.as_ref() {
-                    b.session.session().account(buf.size(), false);
-                }
+        // QDA's own memory is charged until freed (see the memory manager);
+        // an import only counts while mapped for the session.
+        if let QdaObject::Imported { buf, binding } = self {
+            if let Some(b) = binding.as_ref() {
+                b.session.session().quota().uncharge(buf.size());
             }
         }
     }
@@ -151,8 +150,7 @@ pub(crate) fn create(
     size: u64,
 ) -> Result<u32> {
     let size = buffer_size(size)?;
-    let mem = dev.data().mm.alloc(session.session().cb(), size)?;
-    session.session().account(size, true);
+    let mem = session.session().alloc(size)?;
     let obj = Object::new(dev, size, QdaObject::Owned { session, mem })?;
     obj.create_handle(file)
 }
@@ -189,7 +187,7 @@ pub(crate) fn bind_import(obj: &Object, session: &SessionRef) -> Result {
     if binding.populate(b) {
         if let Some(b) = binding.as_ref() {
             obj.set_import_attach(&b.attach);
-            session.session().account(buf.size(), true);
+            session.session().quota().count(buf.size());
         }
     }
     Ok(())

@@ -8,10 +8,9 @@
 #![deny(unsafe_code)]
 
 use crate::{
-    cb::{SessionPool, SessionRef},
+    cb::{FileSession, SessionPool, SessionRef},
     fastrpc::{self, ArgData, Engine, Shell},
     gem::{self, Object, QdaObject},
-    memory_manager::MemoryManager,
     proto::Scalars,
     rpmsg::Dsp,
     sys::{accel, bindings, dma::DmaBuf},
@@ -29,18 +28,19 @@ pub(crate) struct DeviceData {
     pub(crate) dsp: Dsp,
     /// The channel's CB slots.
     pub(crate) pool: Arc<SessionPool>,
-    /// Where buffers come from.
-    pub(crate) mm: MemoryManager,
     /// The channel's FastRPC engine.
     pub(crate) engine: Arc<Engine>,
 }
 
 /// Per-open-file data.
+///
+/// Lock order: `session`, then `maps`, then the session's own locks (see
+/// `qda_cb.rs`).
 #[pin_data(PinnedDrop)]
 pub(crate) struct FileData {
     /// The session, bound at the file's first memory operation.
     #[pin]
-    session: Mutex<Option<SessionRef>>,
+    session: Mutex<Option<FileSession>>,
     /// Buffers this file mapped into the DSP process.
     #[pin]
     maps: Mutex<KVec<fastrpc::Mapping>>,
@@ -55,25 +55,29 @@ impl PinnedDrop for FileData {
     fn drop(self: Pin<&mut Self>) {
         let maps = core::mem::take(&mut *self.maps.lock());
         if let Some(s) = self.session.lock().as_ref() {
-            for m in maps.iter() {
-                // Best effort; fails at once if the channel is gone.
-                let _ = fastrpc::unmap(s.session(), m);
+            for m in maps {
+                // Unmapped, or kept until the DSP process is released.
+                fastrpc::drop_mapping(s.session(), m);
             }
         }
+        // The `FileSession` goes after this: if it was the process's last
+        // file on the channel, its DSP process is released then.
     }
 }
 
 impl FileData {
-    /// Returns the file's session, binding the calling process's session of
-    /// the channel (shared by all its files) on first use.
+    /// Returns a reference on the file's session, binding the calling
+    /// process's session of the channel (shared by all its files) on first
+    /// use.
     pub(crate) fn session(&self, dev: &accel::Device<QdaAccel>) -> Result<SessionRef> {
         let mut guard = self.session.lock();
         if let Some(s) = guard.as_ref() {
-            return Ok(s.clone());
+            return Ok(s.buffer_ref());
         }
-        let s = dev.data().pool.acquire(crate::sys::current_tgid())?;
-        *guard = Some(s.clone());
-        Ok(s)
+        let s = dev.data().pool.acquire()?;
+        let r = s.buffer_ref();
+        *guard = Some(s);
+        Ok(r)
     }
 }
 
@@ -143,6 +147,8 @@ impl accel::Driver for QdaAccel {
             writeln!(out, "qda-session:\t{}", s.id())?;
             writeln!(out, "qda-sid:\t{}", s.sid())?;
             writeln!(out, "qda-session-memory:\t{}", s.memory())?;
+            writeln!(out, "qda-session-pid:\t{}", s.pid())?;
+            writeln!(out, "qda-session-calls:\t{}", s.quota().calls())?;
         }
         // One line per handle: size, first DSP address, DMA segments.
         let mut res = Ok(());
@@ -219,7 +225,7 @@ fn init_attach(
     _args: &mut (),
     file: &accel::File<QdaAccel>,
 ) -> Result<i32> {
-    fastrpc::attach(file.data().session(dev)?.session())
+    fastrpc::attach(file.data().session(dev)?.session()).and_then(fastrpc::dsp_result)
 }
 
 /// `DRM_IOCTL_QDA_INIT_CREATE`: creates the session's user PD.
@@ -242,7 +248,7 @@ fn init_create(
         return Err(EINVAL);
     };
     let session = file.data().session(dev)?;
-    fastrpc::create(session.session(), shell, args.attrs, args.siglen)
+    fastrpc::create(session.session(), shell, args.attrs, args.siglen).and_then(fastrpc::dsp_result)
 }
 
 /// `DRM_IOCTL_QDA_MAP`: maps a GEM buffer into the DSP process; the
@@ -255,24 +261,42 @@ fn map(
     if args.pad != 0 || !(1..=2).contains(&args.request) || args.fd <= 0 {
         return Err(EINVAL);
     }
+    // The legacy request has no offset or attributes.
+    if args.request == 1 && (args.offset != 0 || args.attrs != 0) {
+        return Err(EINVAL);
+    }
     let handle = args.fd as u32;
     let obj = Object::lookup(file, handle)?;
+    // The page rules, before anything else happens.
+    let size = fastrpc::map_range(u64::from(args.offset), args.size, obj.size() as u64)?;
     let session = file.data().session(dev)?;
+    // Room to track the mapping, whatever the DSP answers.
+    file.data().maps.lock().reserve(1, GFP_KERNEL)?;
     let (ret, mapping) = fastrpc::map(
         session.session(),
         args.request,
         args.flags,
         handle,
         obj,
-        if args.request == 2 { args.offset } else { 0 },
+        args.offset,
         args.vaddrin,
-        args.size,
-    )?;
+        size,
+    );
     if let Some(m) = mapping {
         args.vaddrout = m.dsp_vaddr;
-        file.data().maps.lock().push(m, GFP_KERNEL)?;
+        let mut maps = file.data().maps.lock();
+        if let Err(kernel::alloc::kvec::PushError(m)) = maps.push_within_capacity(m) {
+            // Another map of this file took the room: grow (the mapping
+            // must stay tracked; on failure the session keeps it).
+            if let Err(kernel::alloc::AllocError) = maps.reserve(1, GFP_KERNEL) {
+                drop(maps);
+                fastrpc::drop_mapping(session.session(), m);
+                return Err(ENOMEM);
+            }
+            let _ = maps.push_within_capacity(m);
+        }
     }
-    Ok(ret)
+    ret.and_then(fastrpc::dsp_result)
 }
 
 /// `DRM_IOCTL_QDA_MUNMAP`: undoes a `MAP` of this file: legacy by its DSP
@@ -282,34 +306,46 @@ fn munmap(
     args: &mut bindings::drm_qda_munmap,
     file: &accel::File<QdaAccel>,
 ) -> Result<i32> {
-    let m = {
-        let mut maps = file.data().maps.lock();
-        let pos = maps
-            .iter()
-            .position(|m| match args.request {
-                1 => m.request == 1 && m.dsp_vaddr == args.vaddrout,
-                2 => {
-                    m.request == 2
-                        && args.fd > 0
-                        && m.handle == args.fd as u32
-                        && (m.dsp_vaddr == args.vaddr || m.vaddrin == args.vaddr)
-                }
-                _ => false,
-            })
-            .ok_or(if (1..=2).contains(&args.request) {
-                ENOENT
-            } else {
-                EINVAL
-            })?;
-        maps.remove(pos)?
-    };
-    let session = file.data().session(dev)?;
-    let ret = fastrpc::unmap(session.session(), &m)?;
-    if ret != 0 {
-        // The DSP kept it: keep tracking it.
-        file.data().maps.lock().push(m, GFP_KERNEL)?;
+    if !(1..=2).contains(&args.request) {
+        return Err(EINVAL);
     }
-    Ok(ret)
+    let session = file.data().session(dev)?;
+    // Held across the DSP call: map and unmap of one file are serialised.
+    let mut maps = file.data().maps.lock();
+    let pos = maps
+        .iter()
+        .position(|m| {
+            !m.lost
+                && match args.request {
+                    1 => m.request == 1 && m.dsp_vaddr == args.vaddrout,
+                    _ => {
+                        m.request == 2
+                            && args.fd > 0
+                            && m.handle == args.fd as u32
+                            && (m.dsp_vaddr == args.vaddr || m.vaddrin == args.vaddr)
+                    }
+                }
+        })
+        .ok_or(ENOENT)?;
+    let m = maps.get_mut(pos).ok_or(ENOENT)?;
+    // A size, if given, must be the mapping's (rounded up to pages as at
+    // map time).
+    if args.size != 0 {
+        let page = kernel::page::PAGE_SIZE as u64;
+        if args.size.checked_next_multiple_of(page) != Some(m.size) {
+            return Err(EINVAL);
+        }
+    }
+    let ret = fastrpc::unmap(session.session(), m);
+    if matches!(ret, Ok(0)) {
+        // Gone on the DSP side too. The buffer may be freed here: not
+        // under the maps lock.
+        let m = maps.remove(pos)?;
+        drop(maps);
+        drop(m);
+    }
+    // Otherwise the DSP kept it (or may have: `lost`), and so do we.
+    ret.and_then(fastrpc::dsp_result)
 }
 
 /// `DRM_IOCTL_QDA_GET_PARAM`: a DSP capability attribute.
@@ -397,4 +433,5 @@ fn invoke(
     }
     let session = file.data().session(dev)?;
     fastrpc::user_invoke(session.session(), args.handle, sc, &mut list)
+        .and_then(fastrpc::dsp_result)
 }

@@ -65,9 +65,10 @@ mod tests {
 #[kunit_tests(qda_fastrpc)]
 mod fastrpc_tests {
     use crate::{
-        fastrpc::{init_memlen, page_span},
+        fastrpc::{dsp_result, init_memlen, map_range, page_span},
         memory_manager::dsp_addr,
     };
+    use kernel::prelude::*;
 
     #[test]
     fn page_spans() {
@@ -93,5 +94,38 @@ mod fastrpc_tests {
         // The SID sits in bits 32 and up, as fastrpc.c adds `sid << 32`.
         assert_eq!(dsp_addr(4, 0x37c0_0000), 0x4_37c0_0000);
         assert_eq!(dsp_addr(0, 0x1000), 0x1000);
+    }
+
+    #[test]
+    fn dsp_return_values() {
+        // DSP status codes and 0 pass unchanged, real errnos become errors,
+        // the rest of the errno range (kernel-internal codes) becomes EIO.
+        assert_eq!(dsp_result(0).ok(), Some(0));
+        assert_eq!(
+            dsp_result(0x8000_040d_u32 as i32).ok(),
+            Some(0x8000_040d_u32 as i32)
+        );
+        assert_eq!(dsp_result(42).ok(), Some(42));
+        assert_eq!(dsp_result(-4096).ok(), Some(-4096));
+        assert_eq!(dsp_result(-22).err(), Some(EINVAL));
+        assert_eq!(dsp_result(-133).map_err(|e| e.to_errno()).err(), Some(-133));
+        for internal in [-512, -513, -516, -517, -524, -530, -134, -4095] {
+            assert_eq!(dsp_result(internal).err(), Some(EIO));
+        }
+    }
+
+    #[test]
+    fn map_page_rules() {
+        let page = kernel::page::PAGE_SIZE as u64;
+        // Size 0: to the end; sizes round up to pages; offsets must be
+        // page-aligned; the range must stay inside the object.
+        assert_eq!(map_range(0, 0, 4 * page).ok(), Some(4 * page));
+        assert_eq!(map_range(page, 0, 4 * page).ok(), Some(3 * page));
+        assert_eq!(map_range(0, 0x3271, 4 * page).ok(), Some(0x4000));
+        assert_eq!(map_range(0, 1, page).ok(), Some(page));
+        assert_eq!(map_range(0xb5f, page, 4 * page).err(), Some(EINVAL));
+        assert_eq!(map_range(0, 4 * page + 1, 4 * page).err(), Some(EINVAL));
+        assert_eq!(map_range(4 * page, 0, 4 * page).err(), Some(EINVAL));
+        assert_eq!(map_range(page, u64::MAX, 4 * page).err(), Some(EINVAL));
     }
 }

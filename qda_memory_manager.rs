@@ -15,14 +15,19 @@
 //! Every [`Memory`] holds a handle on its CB device: the device stays
 //! registered, in its IOMMU group and with its DMA domain until the memory
 //! is freed, whatever happens to the channel in between.
+//!
+//! Accounting: an allocation made for a session is charged to the
+//! session's [`Quota`] (its per-process cap, `ENOMEM` beyond it) until the
+//! memory is freed, and its pages to the allocating task's memory cgroup
+//! where the backend's allocator allows it.
 
 #![deny(unsafe_code)]
 
 use crate::{
-    cb::Cb,
+    cb::{Cb, Quota},
     sys::{dma::CoherentBuffer, gem},
 };
-use kernel::prelude::*;
+use kernel::{prelude::*, sync::Arc};
 
 /// Memory the DSP can reach through one context bank.
 pub(crate) trait Memory: Send + Sync {
@@ -47,8 +52,9 @@ pub(crate) trait Memory: Send + Sync {
 /// A source of [`Memory`].
 pub(crate) trait Backend: Send + Sync {
     /// Allocates `size` bytes (page multiple, non-zero) for `cb`; `ENOMEM`
-    /// when it cannot, leaving nothing behind. The memory keeps `cb` alive.
-    fn alloc(&self, cb: &Cb, size: usize) -> Result<KBox<dyn Memory>>;
+    /// when it cannot, leaving nothing behind. The memory keeps `cb` alive,
+    /// and `charge` until it is freed.
+    fn alloc(&self, cb: &Cb, size: usize, charge: Option<Charge>) -> Result<KBox<dyn Memory>>;
 }
 
 /// DMA-coherent memory of the CB device.
@@ -60,15 +66,41 @@ pub(crate) struct DmaCoherent;
 struct CbCoherent {
     buf: CoherentBuffer,
     _cb: Cb,
+    _charge: Option<Charge>,
+}
+
+/// A charge of `bytes` on a quota, given back when dropped (with the
+/// memory it pays for).
+pub(crate) struct Charge {
+    quota: Arc<Quota>,
+    bytes: usize,
+}
+
+impl Charge {
+    /// Charges `bytes` to `quota`; `ENOMEM` beyond its cap.
+    fn new(quota: &Arc<Quota>, bytes: usize) -> Result<Self> {
+        quota.charge(bytes)?;
+        Ok(Self {
+            quota: quota.clone(),
+            bytes,
+        })
+    }
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.quota.uncharge(self.bytes);
+    }
 }
 
 impl Backend for DmaCoherent {
-    fn alloc(&self, cb: &Cb, size: usize) -> Result<KBox<dyn Memory>> {
+    fn alloc(&self, cb: &Cb, size: usize, charge: Option<Charge>) -> Result<KBox<dyn Memory>> {
         let buf = CoherentBuffer::alloc(cb.as_dev(), size)?;
         Ok(KBox::new(
             CbCoherent {
                 buf,
                 _cb: cb.clone(),
+                _charge: charge,
             },
             GFP_KERNEL,
         )?)
@@ -128,13 +160,20 @@ impl MemoryManager {
         }
     }
 
-    /// Allocates `size` bytes for `cb`. `ENOMEM` at once for more than the
-    /// CB's DMA space could ever hold (such a request would otherwise reach
-    /// the IOMMU's page-array allocation, far beyond what it can serve).
-    pub(crate) fn alloc(&self, cb: &Cb, size: usize) -> Result<KBox<dyn Memory>> {
+    /// Allocates `size` bytes for `cb`, charged to `quota` if given.
+    /// `ENOMEM` at once for more than the CB's DMA space could ever hold
+    /// (such a request would otherwise reach the IOMMU's page-array
+    /// allocation, far beyond what it can serve) or than the quota allows.
+    pub(crate) fn alloc(
+        &self,
+        cb: &Cb,
+        size: usize,
+        quota: Option<&Arc<Quota>>,
+    ) -> Result<KBox<dyn Memory>> {
         if size > crate::cb::CB_DMA_SPAN {
             return Err(ENOMEM);
         }
-        self.backend.alloc(cb, size)
+        let charge = quota.map(|q| Charge::new(q, size)).transpose()?;
+        self.backend.alloc(cb, size, charge)
     }
 }

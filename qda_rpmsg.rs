@@ -98,11 +98,10 @@ impl rpmsg::Driver for QdaRpmsg {
         let cbs = cb::create_all(dev, node, dsp)?;
         let engine = Engine::new(sender)?;
         let mm = MemoryManager::dma_coherent();
-        let pool = cb::SessionPool::new(&cbs, engine.clone(), mm)?;
+        let pool = cb::SessionPool::new(&cbs, engine.clone(), mm, cb::Limits::from_params())?;
         let data = crate::ioctl::DeviceData {
             dsp,
             pool: pool.clone(),
-            mm,
             engine: engine.clone(),
         };
         let accel = accel::Device::new(dev, data)?;

@@ -72,4 +72,5 @@ uapi_plain_data! {
     drm_qda_invoke_args { ptr: u64, length: u64, fd: i32, attr: u32 }
     drm_qda_invoke { handle: u32, sc: u32, args: u64 }
     drm_qda_get_param { param: u32, pad: u32, value: u64 }
+    drm_qda_init_create_static { namelen: u32, memlen: u32, name: u64 }
 }

@@ -76,14 +76,17 @@ impl CoherentBuffer {
     /// Allocates `size` bytes (a multiple of the page size), zero-filled.
     ///
     /// Fails with `ENOMEM` without warning or invoking the OOM killer when
-    /// the memory cannot be had.
+    /// the memory cannot be had. The pages are charged to the calling
+    /// task's memory cgroup where the DMA allocator takes them from the
+    /// page allocator (`__GFP_ACCOUNT`; CMA and pool memory are not).
     pub(crate) fn alloc(dev: &device::Device, size: usize) -> Result<Self> {
         if size == 0 || size % kernel::page::PAGE_SIZE != 0 {
             return Err(EINVAL);
         }
         let mut dma: bindings::dma_addr_t = 0;
-        let gfp =
-            bindings::GFP_KERNEL | bindings::__GFP_NOWARN | (1 << bindings::___GFP_NORETRY_BIT);
+        let gfp = bindings::GFP_KERNEL_ACCOUNT
+            | bindings::__GFP_NOWARN
+            | (1 << bindings::___GFP_NORETRY_BIT);
         // SAFETY: `dev` is a valid device; `dma` is a valid out pointer.
         let cpu = unsafe { bindings::dma_alloc_attrs(dev_raw(dev), size, &mut dma, gfp, 0) };
         let cpu = NonNull::new(cpu.cast::<u8>()).ok_or(ENOMEM)?;

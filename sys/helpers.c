@@ -54,14 +54,34 @@ unsigned long qda_drm_vma_node_start(struct drm_vma_offset_node *node)
 	return drm_vma_node_start(node);
 }
 
-pid_t qda_current_tgid(void)
+struct pid *qda_get_current_tgid_pid(void)
 {
-	return task_tgid_nr(current);
+	return get_task_pid(current, PIDTYPE_TGID);
 }
 
-pid_t qda_current_pid(void)
+void qda_put_pid(struct pid *pid)
 {
-	return task_pid_nr(current);
+	put_pid(pid);
+}
+
+pid_t qda_pid_vnr(struct pid *pid)
+{
+	return pid_vnr(pid);
+}
+
+unsigned long long qda_totalram_bytes(void)
+{
+	return (unsigned long long)totalram_pages() << PAGE_SHIFT;
+}
+
+/*
+ * The calling task's pid and tgid as C reads them, for the layout test of
+ * the kernel crate's Task (sys/layout.rs).
+ */
+void qda_current_ids(pid_t *pid, pid_t *tgid)
+{
+	*pid = task_pid_nr(current);
+	*tgid = task_tgid_nr(current);
 }
 
 void qda_current_comm(char *buf, size_t len)

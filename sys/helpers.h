@@ -15,6 +15,7 @@ struct vm_area_struct;
 struct completion;
 struct drm_gem_object;
 struct file;
+struct pid;
 
 /* What qda_c_layout() reports: a struct's size or a field's offset. */
 enum qda_layout {
@@ -58,8 +59,11 @@ void qda_vma_set_flags(struct vm_area_struct *vma, unsigned long flags);
 bool qda_vma_is_cow(struct vm_area_struct *vma);
 void qda_get_dma_buf(struct dma_buf *dmabuf);
 unsigned long qda_drm_vma_node_start(struct drm_vma_offset_node *node);
-pid_t qda_current_tgid(void);
-pid_t qda_current_pid(void);
+struct pid *qda_get_current_tgid_pid(void);
+void qda_put_pid(struct pid *pid);
+pid_t qda_pid_vnr(struct pid *pid);
+unsigned long long qda_totalram_bytes(void);
+void qda_current_ids(pid_t *pid, pid_t *tgid);
 void qda_current_comm(char *buf, size_t len);
 void qda_init_completion(struct completion *c);
 void qda_dma_memcpy(void *dst, const void *src, size_t len);

@@ -248,8 +248,10 @@ mod tests {
     #[test]
     fn task_ids_match_c() {
         let task = kernel::current!();
-        // SAFETY: Read the calling task's ids; always valid in task context.
-        let (pid, tgid) = unsafe { (bindings::qda_current_pid(), bindings::qda_current_tgid()) };
+        let (mut pid, mut tgid) = (0, 0);
+        // SAFETY: Plain out pointers; reads the calling task's ids, always
+        // valid in task context.
+        unsafe { bindings::qda_current_ids(&mut pid, &mut tgid) };
         assert_eq!(task.pid(), pid);
         assert_eq!(task.tgid(), tgid);
         assert!(task.tgid() > 0);

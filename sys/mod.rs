@@ -16,6 +16,8 @@
 //! - [`bus`]: a driver-owned `bus_type` with devices created from device-tree
 //!   nodes, including IOMMU/DMA configuration (upstream:
 //!   `rust/kernel/device/bus.rs`).
+//! - [`task`]: processes named by a `struct pid` reference (upstream:
+//!   `rust/kernel/pid.rs`).
 //!
 //! [`bindings`] holds the raw items generated from `sys/qda_sys.h`;
 //! [`layout`] checks the kernel crate's bindings against C.
@@ -28,6 +30,7 @@ pub(crate) mod gem;
 pub(crate) mod layout;
 pub(crate) mod rpmsg;
 pub(crate) mod sync;
+pub(crate) mod task;
 
 use kernel::{device, device::property::FwNode};
 
@@ -48,20 +51,16 @@ pub(crate) fn fwnode_raw(node: &FwNode) -> *mut bindings::fwnode_handle {
         .cast_mut()
 }
 
-/// The thread-group id (process id) of the calling task.
-///
-/// `kernel::task::Task::tgid()` reads `task_struct::tgid` through the
-/// kernel crate's bindings, which returned -1 for every task here (layout
-/// mismatch of that field in the generated bindings); this goes through C.
-pub(crate) fn current_tgid() -> kernel::task::Pid {
-    // SAFETY: Reads the current task's tgid; always valid in task context.
-    unsafe { bindings::qda_current_tgid() }
-}
-
 /// The name of the calling task, NUL-terminated (as `current->comm`).
 pub(crate) fn current_comm() -> [u8; 16] {
     let mut buf = [0u8; 16];
     // SAFETY: `buf` is writable for its length; the helper NUL-terminates.
     unsafe { bindings::qda_current_comm(buf.as_mut_ptr(), buf.len()) };
     buf
+}
+
+/// Bytes of RAM the kernel manages (`totalram_pages()`).
+pub(crate) fn total_ram() -> u64 {
+    // SAFETY: Reads a global counter; always callable.
+    unsafe { bindings::qda_totalram_bytes() }
 }

@@ -550,17 +550,25 @@ static int mock_queue(struct rpmsg_endpoint *ept, const void *data, int len,
 	return 0;
 }
 
+/*
+ * A sleeping send does not fail for lack of memory: real transports write
+ * into a preallocated FIFO or ring (glink, virtio), and a driver's cleanup
+ * path (a DSP release at close) must be able to count on that, also under
+ * fault injection. Messages are at most MOCK_MTU bytes.
+ */
+#define MOCK_SEND_GFP (GFP_KERNEL | __GFP_NOFAIL)
+
 static int mock_send(struct rpmsg_endpoint *ept, const void *data, int len)
 {
 	might_sleep();
-	return mock_queue(ept, data, len, GFP_KERNEL);
+	return mock_queue(ept, data, len, MOCK_SEND_GFP);
 }
 
 static int mock_sendto(struct rpmsg_endpoint *ept, const void *data, int len,
 		       u32 dst)
 {
 	might_sleep();
-	return mock_queue(ept, data, len, GFP_KERNEL);
+	return mock_queue(ept, data, len, MOCK_SEND_GFP);
 }
 
 static int mock_trysend(struct rpmsg_endpoint *ept, const void *data, int len)

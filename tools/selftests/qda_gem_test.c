@@ -443,7 +443,36 @@ TEST(threads_of_one_process_share_session)
 	ASSERT_EQ(0, pthread_join(t, NULL));
 	EXPECT_EQ(0, r.err);
 	EXPECT_EQ(session_of(fd), r.session);
+	/* The session names the process (thread group), not a thread. */
+	EXPECT_EQ(getpid(), fdinfo_num(0, fd, "qda-session-pid"));
+	EXPECT_EQ(0, fdinfo_num(0, fd, "qda-session-calls"));
 	close(fd);
+}
+
+/* A thread other than the main one binding first: the key is its process. */
+static void *thread_bind_pid(void *arg)
+{
+	long long *pid = arg;
+	uint32_t h;
+	int fd;
+
+	fd = qda_open_dsp("cdsp");
+	if (fd < 0)
+		return NULL;
+	if (!gem_create(fd, PG, &h))
+		*pid = fdinfo_num(0, fd, "qda-session-pid");
+	close(fd);
+	return NULL;
+}
+
+TEST(session_bound_by_thread_names_process)
+{
+	long long pid = -1;
+	pthread_t t;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, thread_bind_pid, &pid));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(getpid(), pid);
 }
 
 TEST(other_process_gets_other_session)

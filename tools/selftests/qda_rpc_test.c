@@ -410,18 +410,25 @@ TEST_F(rpc, unknown_method_and_handle_dsp_status)
 
 TEST_F(rpc, fail_retval_becomes_return_value)
 {
-	static const int32_t errs[] = { -EINVAL, -ENOMEM, -1, -4095 };
+	/* Real errnos pass; the rest of the errno range reads as EIO. */
+	static const int32_t errs[][2] = {
+		{ -EINVAL, -EINVAL }, { -ENOMEM, -ENOMEM }, { -1, -1 },
+		{ -133, -133 }, { -134, -EIO }, { -4095, -EIO },
+		/* Kernel-internal codes: -ERESTARTSYS .. -ERECALLCONFLICT. */
+		{ -512, -EIO }, { -513, -EIO }, { -514, -EIO }, { -516, -EIO },
+		{ -517, -EIO }, { -524, -EIO }, { -530, -EIO },
+	};
 	struct drm_qda_invoke_args a;
 	int32_t code;
 	size_t i;
 	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(errs); i++) {
-		code = errs[i];
+		code = errs[i][0];
 		errno = 0;
 		ret = skel(self->fd, self->skel, SKEL_FAIL,
 			   ia(&code, sizeof(code)), NULL);
-		EXPECT_EQ(errs[i], ret) TH_LOG("code %d", errs[i]);
+		EXPECT_EQ(errs[i][1], ret) TH_LOG("code %d", errs[i][0]);
 	}
 	/* Exactly -1 with errno 22. */
 	code = -22;
@@ -1201,6 +1208,114 @@ TEST_F(rpc, map_bad_args)
 #undef MAP_INIT
 	EXPECT_EQ(maps0, cdsp_count("mappings"));
 	munmap(p, len);
+}
+
+/*
+ * The DSP maps whole pages: offsets must be page aligned (EINVAL, nothing
+ * sent), sizes are rounded up to pages, ranges stay inside the buffer, and
+ * the legacy request takes no offset or attributes.
+ */
+TEST_F(rpc, map_page_rules)
+{
+	long long maps0 = cdsp_count("mappings");
+	long long viol0 = cdsp_count("violations");
+	struct drm_qda_map m;
+	struct drm_qda_munmap u;
+	size_t len = 4 * PG;
+	long long rx;
+	uint32_t h;
+	void *p;
+
+	ASSERT_LE(0, maps0);
+	ASSERT_EQ(0, gem_create(self->fd, len, &h));
+	p = gem_mmap(self->fd, h, len);
+	ASSERT_NE(MAP_FAILED, p);
+#define MAP_INIT(req) do {				\
+		memset(&m, 0, sizeof(m));		\
+		m.request = (req);			\
+		m.fd = h;				\
+		m.vaddrin = (uintptr_t)p;		\
+	} while (0)
+
+	rx = cdsp_count("received");
+	MAP_INIT(QDA_MAP_REQUEST_ATTR);
+	m.offset = 0xb5f;
+	m.size = PG;
+	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
+	m.offset = PG + 1;
+	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
+	m.offset = len;
+	m.size = 0;
+	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
+	MAP_INIT(QDA_MAP_REQUEST_LEGACY);
+	m.offset = PG;
+	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
+	MAP_INIT(QDA_MAP_REQUEST_LEGACY);
+	m.attrs = 1;
+	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
+	/* A size that rounds up past the end. */
+	MAP_INIT(QDA_MAP_REQUEST_ATTR);
+	m.offset = PG;
+	m.size = 3 * PG + 1;
+	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
+	/* None of these reached the DSP. */
+	EXPECT_EQ(rx, cdsp_count("received"));
+
+	/* 0x3271 bytes map as 0x4000 (four 4 KiB pages): no violation. */
+	MAP_INIT(QDA_MAP_REQUEST_ATTR);
+	m.size = 0x3271;
+	ASSERT_EQ(0, qda_map(self->fd, &m));
+	EXPECT_EQ(maps0 + 1, cdsp_count("mappings"));
+	memset(&u, 0, sizeof(u));
+	u.request = QDA_MAP_REQUEST_ATTR;
+	u.fd = h;
+	u.vaddr = m.vaddrout;
+	/* A size that is not the mapping's. */
+	u.size = PG;
+	EXPECT_EQ(-EINVAL, qda_munmap(self->fd, &u));
+	EXPECT_EQ(maps0 + 1, cdsp_count("mappings"));
+	/* The size given to MAP names it. */
+	u.size = 0x3271;
+	EXPECT_EQ(0, qda_munmap(self->fd, &u));
+	EXPECT_EQ(maps0, cdsp_count("mappings"));
+
+	/* Size 0 from an offset: up to the end. */
+	MAP_INIT(QDA_MAP_REQUEST_ATTR);
+	m.offset = 2 * PG;
+	ASSERT_EQ(0, qda_map(self->fd, &m));
+	memset(&u, 0, sizeof(u));
+	u.request = QDA_MAP_REQUEST_ATTR;
+	u.fd = h;
+	u.vaddr = m.vaddrout;
+	u.size = 2 * PG;
+	EXPECT_EQ(0, qda_munmap(self->fd, &u));
+#undef MAP_INIT
+	EXPECT_EQ(maps0, cdsp_count("mappings"));
+	EXPECT_EQ(viol0, cdsp_count("violations"));
+	munmap(p, len);
+}
+
+/* INIT_CREATE refuses a signature longer than its shell before sending. */
+TEST(create_siglen_beyond_filelen)
+{
+	struct drm_qda_init_create c = { 0 };
+	static char elf[64];
+	long long rx;
+	uint32_t h;
+	int fd;
+
+	fd = qda_open_dsp("cdsp");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gem_create(fd, PG, &h));
+	rx = cdsp_count("received");
+	c.filelen = sizeof(elf);
+	c.file = (uintptr_t)elf;
+	c.filefd = -1;
+	c.siglen = sizeof(elf) + 1;
+	EXPECT_EQ(-1, ioctl(fd, DRM_IOCTL_QDA_INIT_CREATE, &c));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(rx, cdsp_count("received"));
+	close(fd);
 }
 
 TEST(map_close_with_live_mappings)
