@@ -105,17 +105,21 @@ impl rpmsg::Driver for QdaRpmsg {
             engine: engine.clone(),
         };
         let accel = accel::Device::new(dev, data)?;
+        // Allocated before the accel node appears: once user space can open
+        // it, nothing may fail any more (a failure would have to undo the
+        // channel as `remove` does).
+        let chan = KBox::<Channel>::new_uninit(GFP_KERNEL)?;
         let accel = accel::Registration::new(accel)?;
         dev_info!(dev, "{}: {} context banks\n", dsp.name(), cbs.len());
-        Ok(KBox::pin(
+        Ok(KBox::into_pin(KBox::write(
+            chan,
             Channel {
                 _accel: accel,
                 cbs,
                 pool,
                 engine,
             },
-            GFP_KERNEL,
-        )?)
+        )))
     }
 
     fn remove(_rpdev: &rpmsg::Device, chan: &Channel) {
