@@ -185,20 +185,28 @@ const RUST_LAYOUT: [(qda_layout::Type, &str, usize); qda_layout::QDA_LAYOUT_COUN
     ]
 };
 
+// Every entry of `enum qda_layout` is listed (the array's length), once and
+// in order.
+const _: () = {
+    let mut i = 0;
+    while i < RUST_LAYOUT.len() {
+        assert!(
+            RUST_LAYOUT[i].0 as usize == i,
+            "RUST_LAYOUT out of enum order"
+        );
+        i += 1;
+    }
+};
+
 /// What the C compiler says for `which`.
 fn c_layout(which: qda_layout::Type) -> usize {
     // SAFETY: A table lookup without side effects; any value is accepted.
     unsafe { bindings::qda_c_layout(which) }
 }
 
-/// Calls `f(name, rust, c)` for every entry on which Rust and C disagree,
-/// including entries missing from or out of order in [`RUST_LAYOUT`].
+/// Calls `f(name, rust, c)` for every entry on which Rust and C disagree.
 fn for_each_mismatch(mut f: impl FnMut(&str, usize, usize)) {
-    for (i, &(which, name, rust)) in RUST_LAYOUT.iter().enumerate() {
-        if which as usize != i {
-            f(name, which as usize, i);
-            continue;
-        }
+    for &(which, name, rust) in RUST_LAYOUT.iter() {
         let c = c_layout(which);
         if rust != c {
             f(name, rust, c);
@@ -224,7 +232,7 @@ pub(crate) fn check() -> Result {
 #[cfg(CONFIG_KUNIT)]
 #[kunit_tests(qda_layout)]
 mod tests {
-    use super::{bindings, c_layout, for_each_mismatch, qda_layout, RUST_LAYOUT};
+    use super::{bindings, c_layout, for_each_mismatch, qda_layout};
     use core::mem::offset_of;
     use kernel::prelude::*;
 
@@ -265,8 +273,8 @@ mod tests {
             bad += 1;
         });
         assert_eq!(bad, 0);
-        // Every entry C knows is checked.
-        assert_eq!(RUST_LAYOUT.len(), qda_layout::QDA_LAYOUT_COUNT as usize);
+        // `RUST_LAYOUT` has every entry of the enum (checked at compile
+        // time), and C none beyond.
         assert_eq!(c_layout(qda_layout::QDA_LAYOUT_COUNT), usize::MAX);
     }
 }
