@@ -152,6 +152,10 @@ pub(crate) enum Pd {
     Root,
     /// A user PD was created (`INIT_CREATE`).
     User,
+    /// Attached to the sensors PD (`INIT_ATTACH_SNS`).
+    Sensors,
+    /// The channel's static (audio) PD was created (`INIT_CREATE_STATIC`).
+    Static,
 }
 
 /// DSP-side state of a session.

@@ -50,6 +50,10 @@ module! {
             default: 64,
             description: "User calls a process may have in flight per channel; more get EAGAIN",
         },
+        trusted_gid: i32 {
+            default: -1,
+            description: "Group (in the initial user namespace) whose members open accel nodes as trusted openers, besides CAP_SYS_ADMIN; -1: none",
+        },
         max_memory_mb: u32 {
             default: 0,
             description: "MiB of buffers a process may allocate per channel (0: a quarter of RAM); more get ENOMEM",

@@ -203,11 +203,15 @@ pub(crate) struct Engine {
     /// The DSP's attribute table once queried (`None` inside: unsupported).
     #[pin]
     attributes: Mutex<Option<Option<KVec<u32>>>>,
+    /// The channel's static PD.
+    #[pin]
+    static_pd: Mutex<StaticPd>,
 }
 
 impl Engine {
-    /// An engine sending through `sender`.
-    pub(crate) fn new(sender: Arc<Sender>) -> Result<Arc<Self>> {
+    /// An engine sending through `sender`, for a channel with remote heap
+    /// `heap` (see [`StaticPd`]).
+    pub(crate) fn new(sender: Arc<Sender>, heap: Option<(u64, u64)>) -> Result<Arc<Self>> {
         let mut slots = KVec::with_capacity(SLOTS, GFP_KERNEL)?;
         for _ in 0..SLOTS {
             slots.push(
@@ -230,6 +234,11 @@ impl Engine {
                 }),
                 stats: Stats::new(),
                 attributes <- new_mutex!(None),
+                static_pd <- new_mutex!(StaticPd {
+                    heap,
+                    heap_sent: false,
+                    owner: 0,
+                }),
             }),
             GFP_KERNEL,
         )
@@ -245,6 +254,12 @@ impl Engine {
 
     fn cache_attributes(&self, table: Option<KVec<u32>>) {
         *self.attributes.lock() = Some(table);
+    }
+
+    /// The channel's static PD, locked (taken inside a session's state
+    /// lock, never around it).
+    pub(crate) fn static_pd(&self) -> kernel::sync::MutexGuard<'_, StaticPd> {
+        self.static_pd.lock()
     }
 
     /// Dropped-response counters.
@@ -730,12 +745,14 @@ fn outcome_unknown(e: Error) -> bool {
     e == ETIMEDOUT
 }
 
-/// The PD value of a session's DSP process.
+/// The PD value of a session's DSP process (the static PD is a user PD on
+/// the wire, as in `fastrpc.c`).
 fn pd_value(pd: Pd) -> Option<u8> {
     match pd {
         Pd::None => None,
         Pd::Root => Some(proto::ROOT_PD),
-        Pd::User => Some(proto::USER_PD),
+        Pd::User | Pd::Static => Some(proto::USER_PD),
+        Pd::Sensors => Some(proto::SENSORS_PD),
     }
 }
 
@@ -820,10 +837,15 @@ fn clear_doubt(session: &Session, st: &mut PdState) -> Result {
     }
 }
 
-/// `INIT_ATTACH`: attaches the session to the DSP's root PD. Returns the
-/// DSP's return value; `EALREADY` if a PD is already set up. On a lost
-/// answer (`ETIMEDOUT`) the attach is undone on the DSP at once.
-pub(crate) fn attach(session: &Session) -> Result<i32> {
+/// `INIT_ATTACH` (`pd` [`Pd::Root`]) and `INIT_ATTACH_SNS` ([`Pd::Sensors`]):
+/// attaches the session to that DSP PD. Returns the DSP's return value;
+/// `EALREADY` if a PD is already set up. On a lost answer (`ETIMEDOUT`) the
+/// attach is undone on the DSP at once.
+pub(crate) fn attach(session: &Session, pd: Pd) -> Result<i32> {
+    let ctx_pd = match pd {
+        Pd::Root | Pd::Sensors => pd_value(pd).ok_or(EINVAL)?,
+        _ => return Err(EINVAL),
+    };
     let mut st = session.state();
     clear_doubt(session, &mut st)?;
     if st.pd != Pd::None {
@@ -833,9 +855,9 @@ pub(crate) fn attach(session: &Session) -> Result<i32> {
     let mut args = [ArgData::kernel_in(&client_id_bytes(session)?)?];
     let sc = scalars(proto::RMID_INIT_ATTACH, 1, 0)?;
     session.set_dsp_held(true);
-    match kernel_call(session, proto::INIT_HANDLE, sc, proto::ROOT_PD, &mut args) {
+    match kernel_call(session, proto::INIT_HANDLE, sc, ctx_pd, &mut args) {
         Ok(0) => {
-            st.pd = Pd::Root;
+            st.pd = pd;
             st.kit = Some(kit);
             Ok(0)
         }
@@ -844,7 +866,7 @@ pub(crate) fn attach(session: &Session) -> Result<i32> {
             Ok(ret)
         }
         Err(e) if outcome_unknown(e) => {
-            st.doubtful = Some(proto::ROOT_PD);
+            st.doubtful = Some(ctx_pd);
             st.kit = Some(kit);
             let (_, later) = release_locked(session, &mut st);
             drop(st);
@@ -971,6 +993,120 @@ pub(crate) fn create(session: &Session, shell: Shell, attrs: u32, siglen: u32) -
     }
 }
 
+/// Longest static PD name, NUL included (`fastrpc.c`'s
+/// `INIT_FILE_NAMELEN_MAX`).
+pub(crate) const INIT_NAME_MAX: usize = 128;
+
+/// The channel's static (audio) PD: its remote heap, whether the DSP has
+/// been given it since the channel came up, and which session holds the PD.
+pub(crate) struct StaticPd {
+    /// The channel's `memory-region`, if it has one.
+    pub(crate) heap: Option<(u64, u64)>,
+    /// The heap went to the DSP with a create that succeeded (it keeps it
+    /// across daemon restarts: later creates send an empty page list).
+    pub(crate) heap_sent: bool,
+    /// Session id of the PD's holder, 0 for none.
+    pub(crate) owner: u32,
+}
+
+/// `INIT_CREATE_STATIC`: creates the channel's static PD `name` (with its
+/// NUL) for the session, giving the DSP the channel's remote heap on the
+/// first create since the channel came up. `EOPNOTSUPP` without a remote
+/// heap, `EBUSY` while another session holds the static PD, `EALREADY` if
+/// this one already has a PD. A lost answer is handled as for `create`.
+pub(crate) fn create_static(session: &Session, name: &[u8]) -> Result<i32> {
+    let mut st = session.state();
+    clear_doubt(session, &mut st)?;
+    if st.pd != Pd::None {
+        return Err(EALREADY);
+    }
+    let engine = session.engine();
+    let (heap, pageslen) = {
+        let mut sp = engine.static_pd();
+        let heap = sp.heap.ok_or(EOPNOTSUPP)?;
+        if sp.owner != 0 {
+            return Err(EBUSY);
+        }
+        sp.owner = session.id();
+        if sp.heap_sent {
+            ((0, 0), 0u32)
+        } else {
+            (heap, 1u32)
+        }
+    };
+    let res = create_static_send(session, &mut st, name, heap, pageslen);
+    let mut sp = engine.static_pd();
+    match &res {
+        Ok(0) => {
+            if pageslen == 1 {
+                sp.heap_sent = true;
+            }
+        }
+        // The DSP may have taken the heap: never send it twice.
+        Err(e) if outcome_unknown(*e) => {
+            if pageslen == 1 {
+                sp.heap_sent = true;
+            }
+            if st.doubtful.is_none() {
+                sp.owner = 0;
+            }
+        }
+        _ => sp.owner = 0,
+    }
+    res
+}
+
+fn create_static_send(
+    session: &Session,
+    st: &mut PdState,
+    name: &[u8],
+    heap: (u64, u64),
+    pageslen: u32,
+) -> Result<i32> {
+    let namelen = u32::try_from(name.len()).map_err(|_| EINVAL)?;
+    let kit = ReleaseKit::new(session, st)?;
+    let mut inbuf = KVec::with_capacity(12, GFP_KERNEL)?;
+    inbuf.extend_from_slice(&client_id_bytes(session)?, GFP_KERNEL)?;
+    inbuf.extend_from_slice(&namelen.to_le_bytes(), GFP_KERNEL)?;
+    inbuf.extend_from_slice(&pageslen.to_le_bytes(), GFP_KERNEL)?;
+    let mut page_bytes = [0u8; proto::PHY_PAGE_SIZE];
+    proto::PhyPage {
+        addr: heap.0,
+        size: heap.1,
+    }
+    .write_to(&mut page_bytes, 0)
+    .map_err(|_| EINVAL)?;
+    let mut args = [
+        ArgData::kernel_in(&inbuf)?,
+        ArgData::kernel_in(name)?,
+        ArgData::kernel_in(&page_bytes)?,
+    ];
+    let sc = scalars(proto::RMID_INIT_CREATE_STATIC, 3, 0)?;
+    session.set_dsp_held(true);
+    match kernel_call(session, proto::INIT_HANDLE, sc, proto::USER_PD, &mut args) {
+        Ok(0) => {
+            st.pd = Pd::Static;
+            st.kit = Some(kit);
+            Ok(0)
+        }
+        Ok(ret) => {
+            session.set_dsp_held(false);
+            Ok(ret)
+        }
+        Err(e) if outcome_unknown(e) => {
+            st.doubtful = Some(proto::USER_PD);
+            st.kit = Some(kit);
+            let (_, later) = release_locked(session, st);
+            drop(later);
+            Err(e)
+        }
+        Err(e) => {
+            session.set_dsp_held(false);
+            Err(e)
+        }
+    }
+}
+
 /// Releases the session's DSP process, if it has one (or may have one) and
 /// `idle()` confirms no file uses the session, and returns whether the DSP
 /// is known to hold nothing of the session any more: the release was
@@ -1027,6 +1163,12 @@ fn release_locked(session: &Session, st: &mut PdState) -> (bool, KVec<Mapping>) 
     st.doubtful = None;
     st.kit = None;
     st.release_sent.clear();
+    // A static PD held by the session is gone too.
+    let mut sp = session.engine().static_pd();
+    if sp.owner == session.id() {
+        sp.owner = 0;
+    }
+    drop(sp);
     // The DSP is done with the process's memory.
     drop(st.init_mem.take());
     session.set_dsp_held(false);

@@ -8,7 +8,7 @@
 #![deny(unsafe_code)]
 
 use crate::{
-    cb::{FileSession, SessionPool, SessionRef},
+    cb::{FileSession, Pd, SessionPool, SessionRef},
     fastrpc::{self, ArgData, Engine, Shell},
     gem::{self, Object, QdaObject},
     proto::Scalars,
@@ -26,6 +26,8 @@ use kernel::{
 pub(crate) struct DeviceData {
     /// The DSP this device talks to.
     pub(crate) dsp: Dsp,
+    /// The channel is secure (no `qcom,non-secure-domain`).
+    pub(crate) secure: bool,
     /// The channel's CB slots.
     pub(crate) pool: Arc<SessionPool>,
     /// The channel's FastRPC engine.
@@ -44,6 +46,39 @@ pub(crate) struct FileData {
     /// Buffers this file mapped into the DSP process.
     #[pin]
     maps: Mutex<KVec<fastrpc::Mapping>>,
+    /// Opened by a trusted opener (see [`Trust`]).
+    trust: Trust,
+}
+
+/// Whether a file was opened by a trusted opener: decided once, at open,
+/// from the opener's credentials (`CAP_SYS_ADMIN` in the initial user
+/// namespace, or membership of the `trusted_gid` module parameter's
+/// group), like a file's access mode. Passing the file to another process
+/// passes the trust with it, as for any file descriptor.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trust {
+    /// May set up any PD.
+    Trusted,
+    /// May only create user PDs, as the channel allows.
+    Untrusted,
+}
+
+impl Trust {
+    fn of_current() -> Self {
+        if crate::sys::current_is_trusted(crate::module_parameters::trusted_gid.value()) {
+            Trust::Trusted
+        } else {
+            Trust::Untrusted
+        }
+    }
+
+    /// `EPERM` unless trusted.
+    fn require(self) -> Result {
+        match self {
+            Trust::Trusted => Ok(()),
+            Trust::Untrusted => Err(EPERM),
+        }
+    }
 }
 
 #[pinned_drop]
@@ -107,6 +142,8 @@ impl accel::Driver for QdaAccel {
         (bindings::DRM_QDA_MUNMAP, IOWR, bindings::drm_qda_munmap, munmap),
         (bindings::DRM_QDA_INVOKE, IOW, bindings::drm_qda_invoke_args as bindings::drm_qda_invoke, invoke),
         (bindings::DRM_QDA_GET_PARAM, IOWR, bindings::drm_qda_get_param, get_param),
+        (bindings::DRM_QDA_INIT_ATTACH_SNS, IO, (), init_attach_sns),
+        (bindings::DRM_QDA_INIT_CREATE_STATIC, IOWR, bindings::drm_qda_init_create_static, init_create_static),
     );
 
     fn open(_dev: &accel::Device<Self>) -> Result<Pin<KBox<FileData>>> {
@@ -114,6 +151,7 @@ impl accel::Driver for QdaAccel {
             pin_init!(FileData {
                 session <- new_mutex!(None),
                 maps <- new_mutex!(KVec::new()),
+                trust: Trust::of_current(),
             }),
             GFP_KERNEL,
         )
@@ -137,6 +175,14 @@ impl accel::Driver for QdaAccel {
         writeln!(out, "qda-dsp:\t{}", dev.data().dsp.name())?;
         let up = if engine.is_dead() { "down" } else { "up" };
         writeln!(out, "qda-channel:\t{up}")?;
+        let secure = if dev.data().secure {
+            "secure"
+        } else {
+            "non-secure"
+        };
+        writeln!(out, "qda-channel-kind:\t{secure}")?;
+        let trusted = file.data().trust == Trust::Trusted;
+        writeln!(out, "qda-trusted:\t{}", if trusted { "yes" } else { "no" })?;
         let (unknown, stale, dup, short, exit) = engine.stats().get();
         writeln!(
             out,
@@ -175,9 +221,26 @@ impl accel::Driver for QdaAccel {
 fn query(
     dev: &accel::Device<QdaAccel>,
     q: &mut bindings::drm_qda_query,
-    _file: &accel::File<QdaAccel>,
+    file: &accel::File<QdaAccel>,
 ) -> Result<i32> {
     *q = bindings::drm_qda_query::default();
+    let d = dev.data();
+    for (on, flag) in [
+        (d.secure, bindings::QDA_CAP_SECURE_CHANNEL),
+        (
+            file.data().trust == Trust::Trusted,
+            bindings::QDA_CAP_TRUSTED,
+        ),
+        (d.dsp.unsigned_pd(), bindings::QDA_CAP_UNSIGNED_PD),
+        (
+            d.engine.static_pd().heap.is_some(),
+            bindings::QDA_CAP_REMOTE_HEAP,
+        ),
+    ] {
+        if on {
+            q.capabilities |= flag;
+        }
+    }
     let name = dev.data().dsp.name().as_bytes();
     // Names are at most 5 bytes; keep the NUL terminator regardless.
     let dst = q
@@ -219,13 +282,60 @@ fn gem_mmap_offset(
 }
 
 /// `DRM_IOCTL_QDA_INIT_ATTACH`: attaches the file's session to the root PD.
-/// Returns the DSP's return value.
+/// Trusted openers only. Returns the DSP's return value.
 fn init_attach(
     dev: &accel::Device<QdaAccel>,
     _args: &mut (),
     file: &accel::File<QdaAccel>,
 ) -> Result<i32> {
-    fastrpc::attach(file.data().session(dev)?.session()).and_then(fastrpc::dsp_result)
+    file.data().trust.require()?;
+    fastrpc::attach(file.data().session(dev)?.session(), Pd::Root).and_then(fastrpc::dsp_result)
+}
+
+/// `DRM_IOCTL_QDA_INIT_ATTACH_SNS`: attaches the file's session to the
+/// sensors PD. Trusted openers only.
+fn init_attach_sns(
+    dev: &accel::Device<QdaAccel>,
+    _args: &mut (),
+    file: &accel::File<QdaAccel>,
+) -> Result<i32> {
+    file.data().trust.require()?;
+    fastrpc::attach(file.data().session(dev)?.session(), Pd::Sensors).and_then(fastrpc::dsp_result)
+}
+
+/// `DRM_IOCTL_QDA_INIT_CREATE_STATIC`: creates the channel's static (audio)
+/// PD by name. Trusted openers only.
+fn init_create_static(
+    dev: &accel::Device<QdaAccel>,
+    args: &mut bindings::drm_qda_init_create_static,
+    file: &accel::File<QdaAccel>,
+) -> Result<i32> {
+    file.data().trust.require()?;
+    let len = usize::try_from(args.namelen).map_err(|_| EINVAL)?;
+    if len == 0 || len > fastrpc::INIT_NAME_MAX {
+        return Err(EINVAL);
+    }
+    let mut name = KVec::with_capacity(len, GFP_KERNEL)?;
+    name.resize(len, 0u8, GFP_KERNEL)?;
+    if args.name == 0 {
+        return Err(EFAULT);
+    }
+    kernel::uaccess::UserSlice::new(kernel::uaccess::UserPtr::from_addr(args.name as usize), len)
+        .reader()
+        .read_slice(&mut name)?;
+    // NUL-terminated exactly at the end.
+    if name.iter().position(|&b| b == 0) != Some(len - 1) {
+        return Err(EINVAL);
+    }
+    if dev.data().engine.static_pd().heap.is_none() {
+        kernel::pr_err!(
+            "qda: {}: no remote heap (memory-region) for a static PD\n",
+            dev.data().dsp.name()
+        );
+        return Err(EOPNOTSUPP);
+    }
+    let session = file.data().session(dev)?;
+    fastrpc::create_static(session.session(), &name).and_then(fastrpc::dsp_result)
 }
 
 /// `DRM_IOCTL_QDA_INIT_CREATE`: creates the session's user PD.
@@ -237,6 +347,7 @@ fn init_create(
     if args.filelen > fastrpc::INIT_FILELEN_MAX {
         return Err(EFBIG);
     }
+    create_allowed(dev.data(), file.data().trust, args.attrs)?;
     let shell = if args.filelen == 0 {
         Shell::None
     } else if args.filefd > 0 {
@@ -249,6 +360,38 @@ fn init_create(
     };
     let session = file.data().session(dev)?;
     fastrpc::create(session.session(), shell, args.attrs, args.siglen).and_then(fastrpc::dsp_result)
+}
+
+/// Process attributes `INIT_CREATE` knows (the FastRPC library's
+/// `enum fastrpc_proc_attr`).
+const PROC_MODE_KNOWN: u32 = bindings::QDA_PROC_MODE_KNOWN;
+
+/// Attributes only a trusted opener may set: debug, ptrace, system and
+/// privileged processes.
+const PROC_MODE_TRUSTED: u32 = bindings::QDA_PROC_MODE_DEBUG
+    | bindings::QDA_PROC_MODE_PTRACE
+    | bindings::QDA_PROC_MODE_SYSTEM_PROCESS
+    | bindings::QDA_PROC_MODE_PRIVILEGED;
+
+/// Whether an opener with `trust` may create a user PD with `attrs` on the
+/// channel of `d`: unknown bits are refused (`EINVAL`); untrusted openers
+/// may not set the trusted-only attributes, and on a secure channel may
+/// only create unsigned PDs, where the DSP supports them (`EPERM`).
+pub(crate) fn create_allowed(d: &DeviceData, trust: Trust, attrs: u32) -> Result {
+    if attrs & !PROC_MODE_KNOWN != 0 {
+        return Err(EINVAL);
+    }
+    if trust == Trust::Trusted {
+        return Ok(());
+    }
+    if attrs & PROC_MODE_TRUSTED != 0 {
+        return Err(EPERM);
+    }
+    let unsigned = attrs & bindings::QDA_PROC_MODE_UNSIGNED != 0;
+    if d.secure && !(unsigned && d.dsp.unsigned_pd()) {
+        return Err(EPERM);
+    }
+    Ok(())
 }
 
 /// `DRM_IOCTL_QDA_MAP`: maps a GEM buffer into the DSP process; the

@@ -54,6 +54,12 @@ impl Dsp {
         Self::ALL.into_iter().find(|d| d.name().as_bytes() == label)
     }
 
+    /// Whether the DSP runs unsigned user PDs (as `fastrpc.c`: the compute
+    /// and general-purpose DSPs).
+    pub(crate) fn unsigned_pd(self) -> bool {
+        matches!(self, Dsp::Cdsp | Dsp::Cdsp1 | Dsp::Gdsp0 | Dsp::Gdsp1)
+    }
+
     /// The DSP's name, as in the device tree and the QUERY ioctl.
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -95,12 +101,21 @@ impl rpmsg::Driver for QdaRpmsg {
             dev_err!(dev, "unknown DSP label {:?}\n", label);
             return Err(EINVAL);
         };
+        // Secure unless the node says otherwise, as `fastrpc.c`.
+        let secure = !node.property_present(c"qcom,non-secure-domain");
+        // The audio PD's remote heap: the ADSP's first `memory-region`.
+        let heap = if dsp == Dsp::Adsp {
+            crate::sys::remote_heap(dev)
+        } else {
+            None
+        };
         let cbs = cb::create_all(dev, node, dsp)?;
-        let engine = Engine::new(sender)?;
+        let engine = Engine::new(sender, heap)?;
         let mm = MemoryManager::dma_coherent();
         let pool = cb::SessionPool::new(&cbs, engine.clone(), mm, cb::Limits::from_params())?;
         let data = crate::ioctl::DeviceData {
             dsp,
+            secure,
             pool: pool.clone(),
             engine: engine.clone(),
         };
@@ -110,7 +125,14 @@ impl rpmsg::Driver for QdaRpmsg {
         // channel as `remove` does).
         let chan = KBox::<Channel>::new_uninit(GFP_KERNEL)?;
         let accel = accel::Registration::new(accel)?;
-        dev_info!(dev, "{}: {} context banks\n", dsp.name(), cbs.len());
+        dev_info!(
+            dev,
+            "{}: {} context banks, {}{}\n",
+            dsp.name(),
+            cbs.len(),
+            if secure { "secure" } else { "non-secure" },
+            if heap.is_some() { ", remote heap" } else { "" }
+        );
         Ok(KBox::into_pin(KBox::write(
             chan,
             Channel {

@@ -11,6 +11,10 @@
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/mod_devicetable.h>
+#include <linux/of.h>
+#include <linux/of_reserved_mem.h>
+#include <linux/cred.h>
+#include <linux/capability.h>
 #include <linux/scatterlist.h>
 #include <linux/sched.h>
 #include <linux/stddef.h>
@@ -67,6 +71,41 @@ void qda_put_pid(struct pid *pid)
 pid_t qda_pid_vnr(struct pid *pid)
 {
 	return pid_vnr(pid);
+}
+
+/*
+ * Whether the calling task is a trusted opener: a member of group @gid (in
+ * the initial user namespace; -1 for none), or capable of CAP_SYS_ADMIN
+ * there. Group first, so that members do not need (or log) the capability.
+ */
+bool qda_current_is_trusted(int gid)
+{
+	if (gid >= 0) {
+		kgid_t kgid = make_kgid(&init_user_ns, gid);
+
+		if (gid_valid(kgid) && in_group_p(kgid))
+			return true;
+	}
+	return ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
+}
+
+/*
+ * The first memory-region of @dev's device-tree node, as fastrpc.c finds
+ * the remote heap: 0 and its bounds, or a negative errno if there is none.
+ */
+int qda_remote_heap(struct device *dev, u64 *addr, u64 *size)
+{
+	struct resource res;
+	int ret;
+
+	if (!dev->of_node)
+		return -ENOENT;
+	ret = of_reserved_mem_region_to_resource(dev->of_node, 0, &res);
+	if (ret)
+		return ret;
+	*addr = res.start;
+	*size = resource_size(&res);
+	return 0;
 }
 
 unsigned long long qda_totalram_bytes(void)

@@ -63,6 +63,8 @@ struct pid *qda_get_current_tgid_pid(void);
 void qda_put_pid(struct pid *pid);
 pid_t qda_pid_vnr(struct pid *pid);
 unsigned long long qda_totalram_bytes(void);
+bool qda_current_is_trusted(int gid);
+int qda_remote_heap(struct device *dev, u64 *addr, u64 *size);
 void qda_current_ids(pid_t *pid, pid_t *tgid);
 void qda_current_comm(char *buf, size_t len);
 void qda_init_completion(struct completion *c);

@@ -64,3 +64,21 @@ pub(crate) fn total_ram() -> u64 {
     // SAFETY: Reads a global counter; always callable.
     unsafe { bindings::qda_totalram_bytes() }
 }
+
+/// Whether the calling task is a trusted opener: a member of group `gid`
+/// (in the initial user namespace; negative for none) or capable of
+/// `CAP_SYS_ADMIN` there.
+pub(crate) fn current_is_trusted(gid: i32) -> bool {
+    // SAFETY: Reads the current task's credentials; always valid in task
+    // context.
+    unsafe { bindings::qda_current_is_trusted(gid) }
+}
+
+/// The first `memory-region` of `dev`'s device-tree node as `(address,
+/// size)`, if it has one.
+pub(crate) fn remote_heap(dev: &device::Device) -> Option<(u64, u64)> {
+    let (mut addr, mut size) = (0u64, 0u64);
+    // SAFETY: `dev` is a valid device; the out pointers are valid.
+    let ret = unsafe { bindings::qda_remote_heap(dev_raw(dev), &mut addr, &mut size) };
+    (ret == 0 && size != 0).then_some((addr, size))
+}

@@ -18,7 +18,7 @@ dmesg -c >/dev/null
 insmod qda.ko || { echo "FATAL: qda.ko failed to load"; exit 1; }
 echo "== kunit"
 dmesg | sed -n 's/^\[[^]]*\] //p' | grep -E '^ *(# Subtest:|(not )?ok [0-9]+ )' | sed 's/^/KUNIT: /'
-for t in qda_test qda_gem_test qda_rpc_test qda_iommu_test fastrpc_test; do
+for t in qda_test qda_gem_test qda_rpc_test qda_iommu_test qda_priv_test fastrpc_test; do
 	echo "== kselftest $t"
 	./$t || st=1
 done

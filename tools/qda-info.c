@@ -174,6 +174,15 @@ int main(void)
 			printf("%s: driver %s %d.%d, dsp %s, capabilities 0x%x\n",
 			       path, name, v.version_major, v.version_minor,
 			       (char *)q.dsp_name, q.capabilities);
+			printf("    channel %s, %s PDs%s; this opener %s\n",
+			       q.capabilities & QDA_CAP_SECURE_CHANNEL ?
+			       "secure" : "non-secure",
+			       q.capabilities & QDA_CAP_UNSIGNED_PD ?
+			       "signed and unsigned" : "signed",
+			       q.capabilities & QDA_CAP_REMOTE_HEAP ?
+			       ", remote heap (audio PD)" : "",
+			       q.capabilities & QDA_CAP_TRUSTED ?
+			       "trusted" : "untrusted");
 			show_cbs(list[i]->d_name);
 			found++;
 		}

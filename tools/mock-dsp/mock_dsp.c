@@ -29,6 +29,9 @@
  *		fastrpc-mdsp { (compute-cb@1 with qcom,nsessions = <15>) };
  *		fastrpc-gdsp0 { (compute-cb@1; behind an SMMU its iommus names
  *				 the interrupt controller, which is no IOMMU) };
+ *		fastrpc-cdsp1 { (label = "cdsp1", no qcom,non-secure-domain:
+ *				 secure; compute-cb@1, @2 with 2 sessions) };
+ *		fastrpc-sdsp { (label = "sdsp", secure; compute-cb@1) };
  *	};
  *
  * and reverts it on unload.  The xdsp and mdsp channels are malformed on
@@ -197,6 +200,8 @@ struct mock_chan_desc {
 	 * interrupt controller): the drivers must fail the probe cleanly.
 	 */
 	bool bad_iommu;
+	/* No qcom,non-secure-domain: a secure channel. */
+	bool secure;
 };
 
 static const struct mock_cb_desc mock_cdsp_cbs[] = {
@@ -213,6 +218,15 @@ static const struct mock_cb_desc mock_adsp_cbs[] = {
  * real boards.
  */
 #define MOCK_STREAM_ID(idx, reg)	(0x100 * ((idx) + 1) + (reg))
+
+/* The secure channels: a compute DSP (unsigned PDs) and a sensors DSP. */
+static const struct mock_cb_desc mock_cdsp1_cbs[] = {
+	{ .reg = 1 }, { .reg = 2, .nsessions = 2 },
+};
+
+static const struct mock_cb_desc mock_sdsp_cbs[] = {
+	{ .reg = 1 },
+};
 
 /* More sessions than a channel may have (FASTRPC_MAX_SESSIONS is 14). */
 static const struct mock_cb_desc mock_mdsp_cbs[] = {
@@ -231,6 +245,13 @@ static const struct mock_chan_desc mock_chan_descs[] = {
 	{ "xdsp", mock_adsp_cbs, 1, .down = true },
 	{ "mdsp", mock_mdsp_cbs, ARRAY_SIZE(mock_mdsp_cbs), .down = true },
 	{ "gdsp0", mock_adsp_cbs, 1, .down = true, .bad_iommu = true },
+	/*
+	 * Secure channels (after the others, so that their accel numbers stay
+	 * as they were): untrusted openers may only create unsigned PDs, and
+	 * only on cdsp1.
+	 */
+	{ "cdsp1", mock_cdsp1_cbs, ARRAY_SIZE(mock_cdsp1_cbs), .secure = true },
+	{ "sdsp", mock_sdsp_cbs, ARRAY_SIZE(mock_sdsp_cbs), .secure = true },
 };
 
 struct mock_channel;
@@ -993,7 +1014,7 @@ static int mock_add_channel_node(struct device_node *parent,
 	if (!ret)
 		ret = of_changeset_add_prop_string(&mock_ocs, np, "label",
 						   desc->label);
-	if (!ret)
+	if (!ret && !desc->secure)
 		ret = of_changeset_add_prop_bool(&mock_ocs, np,
 						 "qcom,non-secure-domain");
 	if (!ret)

@@ -1393,7 +1393,8 @@ TEST_F_TIMEOUT(fault, dropped_response_kernel_call_etimedout, 20)
 	dt = now_ms() - t0;
 	EXPECT_EQ(-ETIMEDOUT, ret);
 	EXPECT_LE(KERNEL_TIMEOUT_MS - 100, dt);
-	EXPECT_GT(KERNEL_TIMEOUT_MS + 2000, dt) TH_LOG("timed out after %lld ms", dt);
+	/* The timeout, then the release QDA sends at once (answered). */
+	EXPECT_GT(KERNEL_TIMEOUT_MS + 5000, dt) TH_LOG("timed out after %lld ms", dt);
 	/* Nothing is in a PD: user calls still say so. */
 	EXPECT_EQ(-ENOTCONN, invoke(fd, 0x300, SC(0, 0, 0), NULL));
 	close(fd);

@@ -34,7 +34,7 @@ TEST(driver_name_is_qda)
 	close(fd);
 }
 
-TEST(query_returns_name_and_zeroes)
+TEST(query_returns_name_capabilities_and_zeroes)
 {
 	struct drm_qda_query q;
 	size_t i;
@@ -48,7 +48,17 @@ TEST(query_returns_name_and_zeroes)
 		EXPECT_STREQ(dsps[d], (char *)q.dsp_name);
 		for (i = strlen(dsps[d]); i < sizeof(q.dsp_name); i++)
 			EXPECT_EQ(0, q.dsp_name[i]);
-		EXPECT_EQ(0U, q.capabilities);
+		/*
+		 * Both channels carry qcom,non-secure-domain (the secure ones
+		 * are cdsp1 and sdsp); the tests run as root (trusted).
+		 */
+		EXPECT_EQ(0U, q.capabilities & QDA_CAP_SECURE_CHANNEL);
+		EXPECT_NE(0U, q.capabilities & QDA_CAP_TRUSTED);
+		/* Unsigned PDs on the compute DSP only. */
+		EXPECT_EQ(!strcmp(dsps[d], "cdsp"),
+			  (int)!!(q.capabilities & QDA_CAP_UNSIGNED_PD));
+		/* No undefined flags. */
+		EXPECT_EQ(0U, q.capabilities & ~0xfU);
 		close(fd);
 	}
 }
@@ -104,7 +114,7 @@ TEST(unknown_ioctls_fail_cleanly)
 
 	ASSERT_LE(0, fd);
 	/* Beyond the table. */
-	for (nr = DRM_QDA_INVOKE + 2; nr < 0x60; nr++) {
+	for (nr = DRM_QDA_INIT_CREATE_STATIC + 1; nr < 0x60; nr++) {
 		EXPECT_EQ(-1, ioctl(fd, DRM_IOWR(DRM_COMMAND_BASE + nr, uint64_t[8]), arg));
 		EXPECT_EQ(EINVAL, errno) TH_LOG("nr 0x%x", nr);
 	}
@@ -138,6 +148,8 @@ TEST(cb_devices_on_bus)
 		{ "qda-cdsp-cb1", "cdsp", 1, 1 }, { "qda-cdsp-cb2", "cdsp", 2, 1 },
 		{ "qda-cdsp-cb3", "cdsp", 3, 2 }, { "qda-cdsp-cb4", "cdsp", 4, 1 },
 		{ "qda-adsp-cb1", "adsp", 1, 1 }, { "qda-adsp-cb2", "adsp", 2, 1 },
+		{ "qda-cdsp1-cb1", "cdsp1", 1, 1 }, { "qda-cdsp1-cb2", "cdsp1", 2, 2 },
+		{ "qda-sdsp-cb1", "sdsp", 1, 1 },
 	};
 	char path[512], buf[64], node[300];
 	struct dirent *de;
@@ -150,7 +162,7 @@ TEST(cb_devices_on_bus)
 	while ((de = readdir(d)))
 		n += de->d_name[0] != '.';
 	closedir(d);
-	EXPECT_EQ(6, n);
+	EXPECT_EQ((int)ARRAY_SIZE(cbs), n);
 
 	for (i = 0; i < ARRAY_SIZE(cbs); i++) {
 		snprintf(path, sizeof(path), CB_BUS_DIR "/%s/sid", cbs[i].name);
