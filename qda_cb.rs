@@ -32,12 +32,15 @@
 //! when the channel goes away. With every slot taken, the first memory
 //! operation of another process fails with `EBUSY`.
 //!
-//! Lock order (outer first): a file's session binding
-//! (`FileData::session`), the file's mappings (`FileData::maps`), the
-//! session's DSP state ([`Session::state`]), the pool ([`SessionPool`]'s
-//! slots), then the engine's call table (an IRQ-safe spinlock, innermost
-//! but for the rpmsg sender's mutex, which is only taken without it). No
-//! call to the DSP is made under the pool lock.
+//! Lock order (outer first): the file's mappings (`FileData::maps`; the
+//! file's session binding is set once and needs no lock), the session's
+//! DSP state ([`Session::state`]), the pool ([`SessionPool`]'s slots), the
+//! session's payload pool and the engine's leaf mutexes (attributes, static
+//! PD), then the engine's call table (an IRQ-safe spinlock, innermost; the
+//! rpmsg sender's mutex is only taken without it). No call to the DSP is
+//! made under the pool lock, and the last buffer's drop (which may run
+//! under the mmap lock, from `munmap()`) takes no session state lock
+//! unless the DSP may still hold something of the session.
 
 #![deny(unsafe_code)]
 
@@ -276,7 +279,19 @@ pub(crate) struct Session {
     /// Serialises attach/create/map/release of the session.
     #[pin]
     state: Mutex<PdState>,
+    /// Payloads of finished calls, for the next ones: no DMA allocation
+    /// per call. Only buffers the DSP is done with come back here (an
+    /// abandoned call keeps its payload until the DSP answers, and it is
+    /// freed then, not pooled).
+    #[pin]
+    payloads: Mutex<KVec<KBox<dyn Memory>>>,
 }
+
+/// Payloads a session keeps for reuse.
+const POOL_DEPTH: usize = 8;
+
+/// Largest payload kept for reuse; larger ones are allocated per call.
+const POOL_MAX: usize = 256 << 10;
 
 /// A flag readable without the lock that guards its changes.
 pub(crate) struct AtomicFlag(Atomic<u32>);
@@ -346,6 +361,53 @@ impl Session {
     /// the session.
     pub(crate) fn alloc(&self, size: usize) -> Result<KBox<dyn Memory>> {
         self.mm.alloc(&self.cb, size, Some(&self.quota))
+    }
+
+    /// A payload buffer of at least `size` bytes (a page multiple) and
+    /// whether it came from the pool: the smallest pooled one that fits, or
+    /// a new (zeroed) one. New small payloads get a power-of-two size, so
+    /// that they fit later calls too. Pooled memory stays charged to the
+    /// session. A pooled buffer holds its last call's bytes (of this same
+    /// process): callers overwrite what the DSP reads and zero what it may
+    /// leave unwritten.
+    pub(crate) fn payload(&self, size: usize) -> Result<(KBox<dyn Memory>, bool)> {
+        if size > POOL_MAX {
+            return Ok((self.alloc(size)?, false));
+        }
+        {
+            let mut pool = self.payloads.lock();
+            let best = pool
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.size() >= size)
+                .min_by_key(|(_, m)| m.size())
+                .map(|(i, _)| i);
+            if let Some(i) = best {
+                if let Ok(m) = pool.remove(i) {
+                    return Ok((m, true));
+                }
+            }
+        }
+        let m = self.alloc(size.next_power_of_two().min(POOL_MAX).max(size))?;
+        Ok((m, false))
+    }
+
+    /// Takes back the payload of a call the DSP answered.
+    pub(crate) fn recycle(&self, payload: KBox<dyn Memory>) {
+        if payload.size() > POOL_MAX {
+            return;
+        }
+        let mut pool = self.payloads.lock();
+        if pool.len() < POOL_DEPTH {
+            // Room was reserved when the session was made.
+            let _ = pool.push_within_capacity(payload);
+        }
+    }
+
+    /// Payloads pooled now and their bytes.
+    pub(crate) fn pooled(&self) -> (usize, usize) {
+        let pool = self.payloads.lock();
+        (pool.len(), pool.iter().map(|m| m.size()).sum())
     }
 
     /// Releases the DSP process (if any, and unless a file uses the
@@ -562,6 +624,7 @@ impl SessionPool {
                     },
                     GFP_KERNEL,
                 )?;
+                let pool = KVec::with_capacity(POOL_DEPTH, GFP_KERNEL)?;
                 let session = Arc::pin_init(
                     pin_init!(Session {
                         id,
@@ -581,6 +644,7 @@ impl SessionPool {
                             deferred: KVec::new(),
                             maps_live: 0,
                         }),
+                        payloads <- new_mutex!(pool),
                     }),
                     GFP_KERNEL,
                 )?;

@@ -146,6 +146,9 @@ impl Slot {
 
 struct Table {
     slots: KVec<Slot>,
+    /// Slots holding an abandoned call's leftovers: [`Engine::reap`] has
+    /// nothing to do while this is 0.
+    abandoned: usize,
     /// Where the search for a free slot starts.
     next: usize,
     seq: u64,
@@ -194,6 +197,13 @@ pub(crate) enum WaitMode {
 }
 
 /// The engine of one channel.
+///
+/// Locks: `table` is IRQ-safe and innermost: nothing else is taken, nothing
+/// allocated or freed and nothing sent under it (the receive callback takes
+/// it in hard-IRQ context). The rpmsg sender's mutex is taken without it,
+/// after a slot was claimed. `attributes` and `static_pd` are leaf mutexes,
+/// taken inside a session's state lock at most. The outer order is in
+/// `qda_cb.rs`: file mappings, session state, pool, then these.
 #[pin_data]
 pub(crate) struct Engine {
     sender: Arc<Sender>,
@@ -228,6 +238,7 @@ impl Engine {
                 sender,
                 table <- new_spinlock_irq!(Table {
                     slots,
+                    abandoned: 0,
                     next: 0,
                     seq: 0,
                     dead: false
@@ -278,8 +289,11 @@ impl Engine {
         loop {
             let payload = {
                 let mut t = self.table.lock();
+                if t.abandoned == 0 {
+                    return;
+                }
                 let dead = t.dead;
-                t.slots.iter_mut().find_map(|s| {
+                let found = t.slots.iter_mut().find_map(|s| {
                     let finished = s
                         .call
                         .as_ref()
@@ -290,7 +304,11 @@ impl Engine {
                     } else {
                         None
                     }
-                })
+                });
+                if found.is_some() {
+                    t.abandoned -= 1;
+                }
+                found
             };
             match payload {
                 Some(leftover) => drop(leftover),
@@ -364,6 +382,7 @@ impl Engine {
                     _payload: payload,
                     _keep: keep,
                 });
+                t.abandoned += 1;
             }
             return Err(if wait == Wait::Interrupted {
                 EINTR
@@ -520,13 +539,65 @@ pub(crate) fn page_span(addr: u64, len: u64) -> Result<(u64, u64)> {
     Ok((start, end - start))
 }
 
+/// Arguments a call can have before its scratch space leaves the stack.
+const SMALL_ARGS: usize = 8;
+
+/// Metadata bytes of [`SMALL_ARGS`] arguments (`40 * n + 388`), rounded up.
+const SMALL_META: usize = 1024;
+
+/// Scratch space for `len` elements: on the stack up to `N`, else on the
+/// heap. Keeps the common call (a handful of arguments) free of
+/// allocations.
+pub(crate) enum Scratch<T: Copy + Default, const N: usize> {
+    Stack([T; N], usize),
+    Heap(KVec<T>),
+}
+
+impl<T: Copy + Default, const N: usize> Scratch<T, N> {
+    /// `len` default elements.
+    pub(crate) fn new(len: usize) -> Result<Self> {
+        if len <= N {
+            return Ok(Scratch::Stack([T::default(); N], len));
+        }
+        let mut v = KVec::with_capacity(len, GFP_KERNEL)?;
+        v.resize(len, T::default(), GFP_KERNEL)?;
+        Ok(Scratch::Heap(v))
+    }
+
+    fn as_slice(&self) -> &[T] {
+        match self {
+            Scratch::Stack(a, n) => a.get(..*n).unwrap_or(&[]),
+            Scratch::Heap(v) => v,
+        }
+    }
+
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
+        match self {
+            Scratch::Stack(a, n) => a.get_mut(..*n).unwrap_or(&mut []),
+            Scratch::Heap(v) => v,
+        }
+    }
+}
+
+/// Zeroes `len` bytes of `mem` at `off`.
+fn zero(mem: &dyn Memory, off: usize, len: usize) -> Result {
+    static ZEROES: [u8; 4096] = [0; 4096];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(ZEROES.len());
+        mem.write(off + done, ZEROES.get(..n).ok_or(EINVAL)?)?;
+        done += n;
+    }
+    Ok(())
+}
+
 /// A call's payload, built and ready to send.
 struct Prepared {
     payload: KBox<dyn Memory>,
     /// DSP address of the payload.
     base: u64,
     /// Offset of each inline argument in the payload.
-    offsets: KVec<usize>,
+    offsets: Scratch<usize, SMALL_ARGS>,
     /// GEM buffers the call passes by reference.
     buffers: KVec<ARef<Object>>,
 }
@@ -542,28 +613,32 @@ fn prepare(session: &Session, sc: Scalars, args: &[ArgData]) -> Result<Prepared>
     let nbufs = sc.nbufs();
     let inbufs = usize::from(sc.in_bufs());
     let layout = PayloadLayout::new(n).ok_or(EINVAL)?;
-    let mut lens = KVec::with_capacity(n, GFP_KERNEL)?;
-    for (i, a) in args.iter().enumerate() {
-        let inline = match a {
+    let mut lens = Scratch::<usize, SMALL_ARGS>::new(n)?;
+    for (i, (a, l)) in args.iter().zip(lens.as_mut_slice()).enumerate() {
+        *l = match a {
             ArgData::Inline { len, .. } if i < nbufs => *len,
             _ => 0,
         };
-        lens.push(inline, GFP_KERNEL)?;
     }
-    let mut offsets = KVec::with_capacity(n, GFP_KERNEL)?;
-    offsets.resize(n, 0usize, GFP_KERNEL)?;
-    let total = layout.inline_offsets(&lens, &mut offsets).ok_or(EINVAL)?;
+    let mut offsets = Scratch::<usize, SMALL_ARGS>::new(n)?;
+    let total = layout
+        .inline_offsets(lens.as_slice(), offsets.as_mut_slice())
+        .ok_or(EINVAL)?;
     if total > INLINE_MAX {
         return Err(E2BIG);
     }
     let size = proto::page_align(total.max(1)).ok_or(EINVAL)?;
     let s = session;
-    let payload = s.alloc(size)?;
+    // From the session's pool when it has a buffer that fits.
+    let (payload, pooled) = s.payload(size)?;
     let base = dsp_addr(s.sid(), payload.dma_addr());
+    let offsets_of = offsets.as_slice();
 
-    // Metadata, built in a kernel buffer and copied in one go.
-    let mut meta = KVec::with_capacity(layout.metalen(), GFP_KERNEL)?;
-    meta.resize(layout.metalen(), 0u8, GFP_KERNEL)?;
+    // Metadata, built in a (stack, for a few arguments) buffer and copied
+    // in one go; all of it is written, so a pooled payload keeps nothing of
+    // its last call there.
+    let mut meta_buf = Scratch::<u8, SMALL_META>::new(layout.metalen())?;
+    let meta = meta_buf.as_mut_slice();
     let bad = |_| EINVAL;
     for (i, a) in args.iter().enumerate() {
         let ra = layout.remote_arg(i).ok_or(EINVAL)?;
@@ -573,7 +648,7 @@ fn prepare(session: &Session, sc: Scalars, args: &[ArgData]) -> Result<Prepared>
         let num = u32::from(len != 0);
         let (pv, page) = match a {
             ArgData::Inline { .. } => {
-                let off = *offsets.get(i).ok_or(EINVAL)? as u64;
+                let off = *offsets_of.get(i).ok_or(EINVAL)? as u64;
                 let addr = base + off;
                 (addr, page_span(addr, len)?)
             }
@@ -591,7 +666,7 @@ fn prepare(session: &Session, sc: Scalars, args: &[ArgData]) -> Result<Prepared>
         };
         if i < nbufs {
             proto::RemoteBuf { pv, len }
-                .write_to(&mut meta, ra)
+                .write_to(meta, ra)
                 .map_err(bad)?;
         } else {
             let ArgData::Gem { handle, obj, .. } = a else {
@@ -602,34 +677,46 @@ fn prepare(session: &Session, sc: Scalars, args: &[ArgData]) -> Result<Prepared>
                 offset: 0,
                 len: u32::try_from(obj.size()).map_err(|_| EINVAL)?,
             }
-            .write_to(&mut meta, ra)
+            .write_to(meta, ra)
             .map_err(bad)?;
         }
         proto::InvokeBuf {
             num,
             pgidx: i as u32,
         }
-        .write_to(&mut meta, ib)
+        .write_to(meta, ib)
         .map_err(bad)?;
         if len != 0 {
             proto::PhyPage {
                 addr: page.0,
                 size: page.1,
             }
-            .write_to(&mut meta, pp)
+            .write_to(meta, pp)
             .map_err(bad)?;
         }
     }
-    payload.write(0, &meta)?;
+    payload.write(0, meta)?;
 
     // Inline inputs.
     for (i, a) in args.iter().enumerate().take(inbufs) {
         if let ArgData::Inline { user, data, len } = a {
-            let off = *offsets.get(i).ok_or(EINVAL)?;
+            let off = *offsets_of.get(i).ok_or(EINVAL)?;
             match user {
                 // Straight from user memory into the payload.
                 Some(u) => payload.copy_from_user(off, *u, *len)?,
                 None => payload.write(off, data)?,
+            }
+        }
+    }
+
+    // Inline outputs start zeroed, as in a fresh buffer: a pooled payload
+    // holds its last call's bytes, and what the DSP does not write must
+    // not come back as stale data.
+    if pooled {
+        for (i, a) in args.iter().enumerate().take(nbufs).skip(inbufs) {
+            if let ArgData::Inline { len, .. } = a {
+                let off = *offsets_of.get(i).ok_or(EINVAL)?;
+                zero(&*payload, off, *len)?;
             }
         }
     }
@@ -687,6 +774,21 @@ pub(crate) fn invoke(
     let offsets = p.offsets;
 
     // Inline outputs.
+    let copied = copy_outputs(&*payload, offsets.as_slice(), args, inbufs, nbufs);
+    // The DSP is done with the payload: back to the pool.
+    session.recycle(payload);
+    copied?;
+    Ok(retval)
+}
+
+/// Copies the inline outputs of a finished call out of its payload.
+fn copy_outputs(
+    payload: &dyn Memory,
+    offsets: &[usize],
+    args: &mut [ArgData],
+    inbufs: usize,
+    nbufs: usize,
+) -> Result {
     for (i, a) in args.iter_mut().enumerate().take(nbufs).skip(inbufs) {
         if let ArgData::Inline { user, data, len } = a {
             let off = *offsets.get(i).ok_or(EINVAL)?;
@@ -699,7 +801,7 @@ pub(crate) fn invoke(
             }
         }
     }
-    Ok(retval)
+    Ok(())
 }
 
 /// Largest shell ELF `INIT_CREATE` accepts, as the C driver.

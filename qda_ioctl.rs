@@ -8,7 +8,7 @@
 #![deny(unsafe_code)]
 
 use crate::{
-    cb::{FileSession, Pd, SessionPool, SessionRef},
+    cb::{FileSession, Pd, SessionPool},
     fastrpc::{self, ArgData, Engine, Shell},
     gem::{self, Object, QdaObject},
     proto::Scalars,
@@ -19,7 +19,7 @@ use core::fmt;
 use kernel::{
     new_mutex,
     prelude::*,
-    sync::{aref::ARef, Arc, Mutex},
+    sync::{aref::ARef, Arc, Mutex, SetOnce},
 };
 
 /// Per-device data of the accel device.
@@ -36,13 +36,12 @@ pub(crate) struct DeviceData {
 
 /// Per-open-file data.
 ///
-/// Lock order: `session`, then `maps`, then the session's own locks (see
-/// `qda_cb.rs`).
+/// Lock order: `maps`, then the session's own locks (see `qda_cb.rs`).
 #[pin_data(PinnedDrop)]
 pub(crate) struct FileData {
-    /// The session, bound at the file's first memory operation.
-    #[pin]
-    session: Mutex<Option<FileSession>>,
+    /// The session, bound once at the file's first memory operation; read
+    /// without a lock by every later ioctl.
+    session: SetOnce<FileSession>,
     /// Buffers this file mapped into the DSP process.
     #[pin]
     maps: Mutex<KVec<fastrpc::Mapping>>,
@@ -89,7 +88,7 @@ impl PinnedDrop for FileData {
     #[deny(unsafe_code)]
     fn drop(self: Pin<&mut Self>) {
         let maps = core::mem::take(&mut *self.maps.lock());
-        if let Some(s) = self.session.lock().as_ref() {
+        if let Some(s) = self.session.as_ref() {
             for m in maps {
                 // Unmapped, or kept until the DSP process is released.
                 fastrpc::drop_mapping(s.session(), m);
@@ -101,18 +100,17 @@ impl PinnedDrop for FileData {
 }
 
 impl FileData {
-    /// Returns a reference on the file's session, binding the calling
-    /// process's session of the channel (shared by all its files) on first
-    /// use.
-    pub(crate) fn session(&self, dev: &accel::Device<QdaAccel>) -> Result<SessionRef> {
-        let mut guard = self.session.lock();
-        if let Some(s) = guard.as_ref() {
-            return Ok(s.buffer_ref());
+    /// Returns the file's session, binding the calling process's session
+    /// of the channel (shared by all its files) on first use.
+    pub(crate) fn session(&self, dev: &accel::Device<QdaAccel>) -> Result<&FileSession> {
+        if let Some(s) = self.session.as_ref() {
+            return Ok(s);
         }
+        // Two threads binding at once get the same session (the same
+        // process's); the loser's use is simply given back.
         let s = dev.data().pool.acquire()?;
-        let r = s.buffer_ref();
-        *guard = Some(s);
-        Ok(r)
+        let _ = self.session.populate(s);
+        self.session.as_ref().ok_or(EINVAL)
     }
 }
 
@@ -149,7 +147,7 @@ impl accel::Driver for QdaAccel {
     fn open(_dev: &accel::Device<Self>) -> Result<Pin<KBox<FileData>>> {
         KBox::pin_init(
             pin_init!(FileData {
-                session <- new_mutex!(None),
+                session: SetOnce::new(),
                 maps <- new_mutex!(KVec::new()),
                 trust: Trust::of_current(),
             }),
@@ -163,7 +161,7 @@ impl accel::Driver for QdaAccel {
 
     fn imported(dev: &accel::Device<Self>, file: &accel::File<Self>, handle: u32) -> Result {
         let obj = Object::lookup(file, handle)?;
-        gem::bind_import(&obj, &file.data().session(dev)?)
+        gem::bind_import(&obj, &file.data().session(dev)?.buffer_ref())
     }
 
     fn fdinfo(
@@ -188,13 +186,15 @@ impl accel::Driver for QdaAccel {
             out,
             "qda-dropped-responses:\tunknown={unknown} stale={stale} duplicate={dup} short={short} pd-exit={exit}"
         )?;
-        if let Some(s) = file.data().session.lock().as_ref() {
+        if let Some(s) = file.data().session.as_ref() {
             let s = s.session();
             writeln!(out, "qda-session:\t{}", s.id())?;
             writeln!(out, "qda-sid:\t{}", s.sid())?;
             writeln!(out, "qda-session-memory:\t{}", s.memory())?;
             writeln!(out, "qda-session-pid:\t{}", s.pid())?;
             writeln!(out, "qda-session-calls:\t{}", s.quota().calls())?;
+            let (n, bytes) = s.pooled();
+            writeln!(out, "qda-payload-pool:\t{n} buffers {bytes} bytes")?;
         }
         // One line per handle: size, first DSP address, DMA segments.
         let mut res = Ok(());
@@ -263,7 +263,7 @@ fn gem_create(
     }
     // Validate before taking a session slot.
     gem::buffer_size(args.size)?;
-    let session = file.data().session(dev)?;
+    let session = file.data().session(dev)?.buffer_ref();
     args.handle = gem::create(dev, file, session, args.size)?;
     Ok(0)
 }
@@ -512,6 +512,9 @@ fn get_param(
 /// Size of one `struct drm_qda_invoke_args` in user memory.
 const INVOKE_ARG_SIZE: usize = core::mem::size_of::<bindings::drm_qda_invoke_args>();
 
+/// The user's argument array: on the stack for up to 8 arguments.
+type RawArgs = fastrpc::Scratch<u8, { 8 * INVOKE_ARG_SIZE }>;
+
 /// `DRM_IOCTL_QDA_INVOKE`: calls `handle`'s method on the DSP. Returns the
 /// DSP's return value unchanged.
 fn invoke(
@@ -522,8 +525,8 @@ fn invoke(
     let sc = Scalars::from_raw(args.sc);
     let n = sc.nscalars();
     let nbufs = sc.nbufs();
-    let mut raw = KVec::with_capacity(n * INVOKE_ARG_SIZE, GFP_KERNEL)?;
-    raw.resize(n * INVOKE_ARG_SIZE, 0u8, GFP_KERNEL)?;
+    let mut raw_buf = RawArgs::new(n * INVOKE_ARG_SIZE)?;
+    let raw = raw_buf.as_mut_slice();
     if n != 0 {
         if args.args == 0 {
             return Err(EFAULT);
@@ -533,7 +536,7 @@ fn invoke(
             raw.len(),
         )
         .reader()
-        .read_slice(&mut raw)?;
+        .read_slice(raw)?;
     }
     let mut list = KVec::with_capacity(n, GFP_KERNEL)?;
     for (i, chunk) in raw.chunks_exact(INVOKE_ARG_SIZE).enumerate() {

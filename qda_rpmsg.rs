@@ -81,6 +81,40 @@ pub(crate) struct Channel {
     cbs: KVec<cb::Cb>,
     pool: Arc<cb::SessionPool>,
     engine: Arc<Engine>,
+    /// The remote heap as shared with the DSP's VMs (`qcom,vmids`), given
+    /// back to Linux last.
+    _shared_heap: Option<SharedHeap>,
+}
+
+/// A remote heap assigned to the DSP's VMs through the secure monitor.
+struct SharedHeap {
+    heap: (u64, u64),
+    vmids: [u32; crate::sys::MAX_VMIDS],
+    count: usize,
+}
+
+impl SharedHeap {
+    /// Assigns `heap` to the VMs of `dev`'s `qcom,vmids`, if it lists any
+    /// (as `fastrpc.c` does at probe). `EPROBE_DEFER` while the SCM driver
+    /// is not available.
+    fn new(dev: &kernel::device::Device, heap: (u64, u64)) -> Result<Option<Self>> {
+        let (vmids, count) = crate::sys::vmids(dev);
+        let Some(list) = vmids.get(..count).filter(|l| !l.is_empty()) else {
+            return Ok(None);
+        };
+        crate::sys::scm_assign(heap.0, heap.1, list, true)?;
+        Ok(Some(Self { heap, vmids, count }))
+    }
+}
+
+impl Drop for SharedHeap {
+    fn drop(&mut self) {
+        if let Some(list) = self.vmids.get(..self.count) {
+            if crate::sys::scm_assign(self.heap.0, self.heap.1, list, false).is_err() {
+                kernel::pr_err!("qda: could not give the remote heap back to Linux\n");
+            }
+        }
+    }
 }
 
 /// The rpmsg driver.
@@ -108,6 +142,10 @@ impl rpmsg::Driver for QdaRpmsg {
             crate::sys::remote_heap(dev)
         } else {
             None
+        };
+        let shared_heap = match heap {
+            Some(h) => SharedHeap::new(dev, h)?,
+            None => None,
         };
         let cbs = cb::create_all(dev, node, dsp)?;
         let engine = Engine::new(sender, heap)?;
@@ -140,6 +178,7 @@ impl rpmsg::Driver for QdaRpmsg {
                 cbs,
                 pool,
                 engine,
+                _shared_heap: shared_heap,
             },
         )))
     }

@@ -13,6 +13,8 @@
 #include <linux/mod_devicetable.h>
 #include <linux/of.h>
 #include <linux/of_reserved_mem.h>
+#include <linux/firmware/qcom/qcom_scm.h>
+#include <linux/module.h>
 #include <linux/cred.h>
 #include <linux/capability.h>
 #include <linux/scatterlist.h>
@@ -106,6 +108,65 @@ int qda_remote_heap(struct device *dev, u64 *addr, u64 *size)
 	*addr = res.start;
 	*size = resource_size(&res);
 	return 0;
+}
+
+/*
+ * Reads @dev's qcom,vmids into @vmids (at most @max); the count, 0 if the
+ * property is absent.
+ */
+int qda_read_vmids(struct device *dev, u32 *vmids, int max)
+{
+	int n;
+
+	if (!dev->of_node)
+		return 0;
+	n = of_property_read_variable_u32_array(dev->of_node, "qcom,vmids",
+						vmids, 0, max);
+	return n < 0 ? 0 : n;
+}
+
+/*
+ * Shares @addr/@size with the @n VMs in @vmids (@to_vms) or gives it back
+ * to HLOS, through the secure monitor, as fastrpc.c does with the remote
+ * heap. The SCM driver is looked up at run time (symbol_get), so that QDA
+ * loads without it: -EPROBE_DEFER while it is not there or not ready.
+ */
+int qda_scm_assign(u64 addr, u64 size, const u32 *vmids, int n, bool to_vms)
+{
+	bool (*available)(void) = symbol_get(qcom_scm_is_available);
+	int (*assign)(phys_addr_t, size_t, u64 *,
+		      const struct qcom_scm_vmperm *, unsigned int) =
+		symbol_get(qcom_scm_assign_mem);
+	struct qcom_scm_vmperm perms[8];
+	u64 src = 0;
+	int i, ret = -EPROBE_DEFER;
+
+	if (n <= 0 || n > (int)ARRAY_SIZE(perms)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!available || !assign || !available())
+		goto out;
+	if (to_vms) {
+		src = BIT(QCOM_SCM_VMID_HLOS);
+		for (i = 0; i < n; i++) {
+			perms[i].vmid = vmids[i];
+			perms[i].perm = QCOM_SCM_PERM_RWX;
+		}
+		ret = assign(addr, size, &src, perms, n);
+	} else {
+		for (i = 0; i < n; i++)
+			src |= BIT(vmids[i]);
+		perms[0].vmid = QCOM_SCM_VMID_HLOS;
+		perms[0].perm = QCOM_SCM_PERM_RWX;
+		ret = assign(addr, size, &src, perms, 1);
+	}
+out:
+	if (available)
+		symbol_put(qcom_scm_is_available);
+	if (assign)
+		symbol_put(qcom_scm_assign_mem);
+	return ret;
 }
 
 unsigned long long qda_totalram_bytes(void)

@@ -65,6 +65,8 @@ pid_t qda_pid_vnr(struct pid *pid);
 unsigned long long qda_totalram_bytes(void);
 bool qda_current_is_trusted(int gid);
 int qda_remote_heap(struct device *dev, u64 *addr, u64 *size);
+int qda_read_vmids(struct device *dev, u32 *vmids, int max);
+int qda_scm_assign(u64 addr, u64 size, const u32 *vmids, int n, bool to_vms);
 void qda_current_ids(pid_t *pid, pid_t *tgid);
 void qda_current_comm(char *buf, size_t len);
 void qda_init_completion(struct completion *c);

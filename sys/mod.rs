@@ -82,3 +82,32 @@ pub(crate) fn remote_heap(dev: &device::Device) -> Option<(u64, u64)> {
     let ret = unsafe { bindings::qda_remote_heap(dev_raw(dev), &mut addr, &mut size) };
     (ret == 0 && size != 0).then_some((addr, size))
 }
+
+/// Most VMIDs a channel lists in `qcom,vmids` (`fastrpc.c`'s
+/// `FASTRPC_MAX_VMIDS`).
+pub(crate) const MAX_VMIDS: usize = 8;
+
+/// The VMs `dev`'s `qcom,vmids` names (the DSP's VMs that share the remote
+/// heap), up to [`MAX_VMIDS`].
+pub(crate) fn vmids(dev: &device::Device) -> ([u32; MAX_VMIDS], usize) {
+    let mut v = [0u32; MAX_VMIDS];
+    // SAFETY: `dev` is valid; `v` has room for `MAX_VMIDS` entries.
+    let n = unsafe { bindings::qda_read_vmids(dev_raw(dev), v.as_mut_ptr(), MAX_VMIDS as i32) };
+    (v, usize::try_from(n).unwrap_or(0).min(MAX_VMIDS))
+}
+
+/// Shares the memory at `addr`/`size` with `vmids` (`to_vms`) or gives it
+/// back to Linux, through the Qualcomm secure monitor. `EPROBE_DEFER`
+/// while the SCM driver is not there (it is looked up at run time).
+pub(crate) fn scm_assign(
+    addr: u64,
+    size: u64,
+    vmids: &[u32],
+    to_vms: bool,
+) -> kernel::error::Result {
+    let n = i32::try_from(vmids.len()).map_err(|_| kernel::error::code::EINVAL)?;
+    // SAFETY: `vmids` is valid for `n` reads.
+    kernel::error::to_result(unsafe {
+        bindings::qda_scm_assign(addr, size, vmids.as_ptr(), n, to_vms)
+    })
+}

@@ -214,7 +214,8 @@ static long long received(const char *label)
 			EXPECT_EQ(rx0, received(dsp));			\
 	} while (0)
 
-static const uint32_t signed_pd = 0;
+/* No attribute: a signed PD (a static, so zero). */
+static const uint32_t signed_pd;
 static const uint32_t unsigned_pd = QDA_PROC_MODE_UNSIGNED;
 static const uint32_t debug_pd = QDA_PROC_MODE_UNSIGNED | QDA_PROC_MODE_DEBUG;
 static const uint32_t ptrace_pd = QDA_PROC_MODE_UNSIGNED | QDA_PROC_MODE_PTRACE;
