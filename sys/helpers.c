@@ -133,10 +133,9 @@ int qda_read_vmids(struct device *dev, u32 *vmids, int max)
  */
 int qda_scm_assign(u64 addr, u64 size, const u32 *vmids, int n, bool to_vms)
 {
-	bool (*available)(void) = symbol_get(qcom_scm_is_available);
-	int (*assign)(phys_addr_t, size_t, u64 *,
-		      const struct qcom_scm_vmperm *, unsigned int) =
-		symbol_get(qcom_scm_assign_mem);
+	typeof(qcom_scm_is_available) *available =
+		symbol_get(qcom_scm_is_available);
+	typeof(qcom_scm_assign_mem) *assign = symbol_get(qcom_scm_assign_mem);
 	struct qcom_scm_vmperm perms[8];
 	u64 src = 0;
 	int i, ret = -EPROBE_DEFER;
