@@ -42,6 +42,8 @@
 //! under the mmap lock, from `munmap()`) takes no session state lock
 //! unless the DSP may still hold something of the session.
 
+#![deny(unsafe_code)]
+
 use crate::{
     fastrpc::{Call, Engine, Mapping, ReleaseKit},
     memory_manager::{Memory, MemoryManager},

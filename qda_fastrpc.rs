@@ -43,6 +43,8 @@
 //! The response callback may run in hard-IRQ context (glink does that): it
 //! only takes the IRQ-safe table lock and completes a completion.
 
+#![deny(unsafe_code)]
+
 use crate::{
     cb::{CallToken, Pd, PdState, Session},
     gem::Object,
@@ -356,7 +358,7 @@ impl Engine {
         };
         let req = Request {
             client_id,
-            tid: crate::sys::current_pid(),
+            tid: kernel::current!().pid(),
             ctx,
             handle,
             sc,
