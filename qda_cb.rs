@@ -42,6 +42,8 @@
 //! under the mmap lock, from `munmap()`) takes no session state lock
 //! unless the DSP may still hold something of the session.
 
+#![deny(unsafe_code)]
+
 use crate::{
     fastrpc::{Call, Engine, Mapping, ReleaseKit},
     memory_manager::{Memory, MemoryManager},
@@ -418,17 +420,37 @@ impl Session {
         crate::fastrpc::release(self, || pool.idle(self))
     }
 
-    /// Drops the buffers kept for the DSP: only once it confirmed the
-    /// release (or restarted). Not under the state lock: dropping a buffer
-    /// may drop a [`SessionRef`].
-    fn drop_deferred(&self) {
-        if !self.dsp_held.get() {
-            // Nothing deferred: it is emptied when the flag is cleared.
+    /// Drops the buffers kept for the DSP (`deferred`), one at a time
+    /// without the state lock (dropping a buffer may drop a
+    /// [`SessionRef`]): only once the DSP confirmed the release, or (with
+    /// `force`) restarted. Keeps the vector's capacity, which map time
+    /// reserved for mappings still to come. Takes no lock when the flag
+    /// says nothing is held (the last buffer's drop may run under the mmap
+    /// lock).
+    pub(crate) fn drain_deferred(&self, force: bool) {
+        if !force && !self.dsp_held.get() {
             return;
         }
-        let deferred = core::mem::take(&mut self.state.lock().deferred);
-        drop(deferred);
+        loop {
+            let m = {
+                let mut st = self.state.lock();
+                let m = st.deferred.pop();
+                if m.is_none() && pd_is_none(&st) {
+                    self.dsp_held.set(false);
+                }
+                m
+            };
+            match m {
+                Some(m) => drop(m),
+                None => return,
+            }
+        }
     }
+}
+
+/// Whether the state holds no DSP process, not even a doubtful one.
+fn pd_is_none(st: &PdState) -> bool {
+    st.pd == Pd::None && st.doubtful.is_none()
 }
 
 /// Limits applied to new sessions.
@@ -573,7 +595,7 @@ impl SessionPool {
                 }
             };
             if let Some(s) = session {
-                s.drop_deferred();
+                s.drain_deferred(true);
             }
         }
     }
@@ -735,7 +757,7 @@ impl SessionPool {
             })
         };
         if clean {
-            session.drop_deferred();
+            session.drain_deferred(true);
         }
         drop(freed);
     }

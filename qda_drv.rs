@@ -9,7 +9,8 @@
 //! user-space API in `uapi/drm/qda_accel.h`.
 //!
 //! Layout: [`sys`] holds every `unsafe` abstraction the kernel crate lacks;
-//! the rest of the driver is safe Rust.
+//! the rest of the driver is safe Rust, which every other module proves by
+//! starting with `#![deny(unsafe_code)]`.
 
 #[path = "qda_cb.rs"]
 mod cb;
@@ -70,6 +71,9 @@ struct QdaModule {
 
 impl kernel::Module for QdaModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // Refuse a kernel whose Rust bindings disagree with C on a structure
+        // the driver uses, rather than read the wrong fields.
+        sys::layout::check()?;
         let cb_bus = cb::CB_BUS.register()?;
         let rpmsg = sys::rpmsg::Registration::new()?;
         Ok(Self {

@@ -43,6 +43,8 @@
 //! The response callback may run in hard-IRQ context (glink does that): it
 //! only takes the IRQ-safe table lock and completes a completion.
 
+#![deny(unsafe_code)]
+
 use crate::{
     cb::{CallToken, Pd, PdState, Session},
     gem::Object,
@@ -356,7 +358,7 @@ impl Engine {
         };
         let req = Request {
             client_id,
-            tid: crate::sys::current_pid(),
+            tid: kernel::current!().pid(),
             ctx,
             handle,
             sc,
@@ -927,10 +929,10 @@ fn clear_doubt(session: &Session, st: &mut PdState) -> Result {
     if st.doubtful.is_none() {
         return Ok(());
     }
-    let (clean, later) = release_locked(session, st);
-    // Mappings released with the process: nothing of theirs is used now.
-    drop(later);
-    if clean {
+    // Mappings released with the process stay in `deferred` until the
+    // next drain (not under this lock: dropping a buffer may end its
+    // session); the DSP no longer uses them.
+    if release_locked(session, st) {
         Ok(())
     } else {
         Err(EBUSY)
@@ -968,9 +970,9 @@ pub(crate) fn attach(session: &Session, pd: Pd) -> Result<i32> {
         Err(e) if outcome_unknown(e) => {
             st.doubtful = Some(ctx_pd);
             st.kit = Some(kit);
-            let (_, later) = release_locked(session, &mut st);
+            release_locked(session, &mut st);
             drop(st);
-            drop(later);
+            session.drain_deferred(false);
             Err(e)
         }
         Err(e) => {
@@ -1081,9 +1083,9 @@ pub(crate) fn create(session: &Session, shell: Shell, attrs: u32, siglen: u32) -
             st.doubtful = Some(proto::USER_PD);
             st.init_mem = Some(mem);
             st.kit = Some(kit);
-            let (_, later) = release_locked(session, &mut st);
+            release_locked(session, &mut st);
             drop(st);
-            drop(later);
+            session.drain_deferred(false);
             Err(e)
         }
         Err(e) => {
@@ -1196,8 +1198,7 @@ fn create_static_send(
         Err(e) if outcome_unknown(e) => {
             st.doubtful = Some(proto::USER_PD);
             st.kit = Some(kit);
-            let (_, later) = release_locked(session, st);
-            drop(later);
+            release_locked(session, st);
             Err(e)
         }
         Err(e) => {
@@ -1219,19 +1220,22 @@ pub(crate) fn release(session: &Session, idle: impl Fn() -> bool) -> bool {
     if !idle() {
         return pd_value(st.pd).is_none() && st.doubtful.is_none();
     }
-    let (clean, later) = release_locked(session, &mut st);
+    let clean = release_locked(session, &mut st);
     drop(st);
     // Outside the state lock: dropping a buffer may end its session.
-    drop(later);
+    if clean {
+        session.drain_deferred(false);
+    }
     clean
 }
 
-/// [`release`] with the state locked; returns the mappings to drop once
-/// the lock is released.
-fn release_locked(session: &Session, st: &mut PdState) -> (bool, KVec<Mapping>) {
+/// [`release`] with the state locked. On success the mappings kept in
+/// `deferred` may go: the caller drains them once the lock is released
+/// ([`Session::drain_deferred`]).
+fn release_locked(session: &Session, st: &mut PdState) -> bool {
     let Some(pd) = st.doubtful.or(pd_value(st.pd)) else {
-        session.set_dsp_held(false);
-        return (true, core::mem::take(&mut st.deferred));
+        session.set_dsp_held(!st.deferred.is_empty());
+        return true;
     };
     let mut clean = session.engine().is_dead() || st.release_sent.iter().any(|c| c.answered());
     for _ in 0..2 {
@@ -1258,7 +1262,7 @@ fn release_locked(session: &Session, st: &mut PdState) -> (bool, KVec<Mapping>) 
     st.pd = Pd::None;
     if !clean {
         st.doubtful = Some(pd);
-        return (false, KVec::new());
+        return false;
     }
     st.doubtful = None;
     st.kit = None;
@@ -1271,8 +1275,9 @@ fn release_locked(session: &Session, st: &mut PdState) -> (bool, KVec<Mapping>) 
     drop(sp);
     // The DSP is done with the process's memory.
     drop(st.init_mem.take());
-    session.set_dsp_held(false);
-    (true, core::mem::take(&mut st.deferred))
+    // Still set while `deferred` holds mappings, so that the drain runs.
+    session.set_dsp_held(!st.deferred.is_empty());
+    true
 }
 
 /// A user remote call: `INVOKE`. The init handle is refused (`EPERM`), as

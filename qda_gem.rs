@@ -10,6 +10,8 @@
 //! generally scattered, so no contiguity is assumed. Importing a QDA export
 //! gives back the exported object.
 
+#![deny(unsafe_code)]
+
 use crate::{
     cb::SessionRef,
     ioctl::QdaAccel,

@@ -5,6 +5,8 @@
 //! Numbers without a handler yet (FastRPC) are absent from the table, so the
 //! DRM core answers them with `EINVAL` like any unknown number.
 
+#![deny(unsafe_code)]
+
 use crate::{
     cb::{FileSession, Pd, SessionPool},
     fastrpc::{self, ArgData, Engine, Shell},
@@ -79,7 +81,11 @@ impl Trust {
 }
 
 #[pinned_drop]
+// `#[pinned_drop]` makes this an `unsafe impl` (pin-init's contract, which
+// the macro itself upholds); the body is held to the module's lint again.
+#[allow(unsafe_code)]
 impl PinnedDrop for FileData {
+    #[deny(unsafe_code)]
     fn drop(self: Pin<&mut Self>) {
         let maps = core::mem::take(&mut *self.maps.lock());
         if let Some(s) = self.session.as_ref() {
@@ -124,7 +130,7 @@ impl accel::Driver for QdaAccel {
         minor: 2,
     };
 
-    const IOCTLS: &'static [bindings::drm_ioctl_desc] = crate::declare_accel_ioctls!(QdaAccel;
+    const IOCTLS: &'static [accel::IoctlDesc<Self>] = crate::declare_accel_ioctls!(QdaAccel;
         (bindings::DRM_QDA_QUERY, IOR, bindings::drm_qda_query, query),
         (bindings::DRM_QDA_GEM_CREATE, IOWR, bindings::drm_qda_gem_create, gem_create),
         (bindings::DRM_QDA_GEM_MMAP_OFFSET, IOWR, bindings::drm_qda_gem_mmap_offset, gem_mmap_offset),

@@ -7,6 +7,8 @@
 //! messages the upstream C driver was seen to send (see
 //! `Documentation/accel/qda/testing.rst`).
 
+#![deny(unsafe_code)]
+
 use kernel::prelude::*;
 
 #[kunit_tests(qda_proto)]

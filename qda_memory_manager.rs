@@ -21,6 +21,8 @@
 //! memory is freed, and its pages to the allocating task's memory cgroup
 //! where the backend's allocator allows it.
 
+#![deny(unsafe_code)]
+
 use crate::{
     cb::{Cb, Quota},
     sys::{dma::CoherentBuffer, gem},

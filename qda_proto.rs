@@ -11,6 +11,8 @@
 //! Decoders never trust their input: offsets are bounds-checked, arithmetic is
 //! checked, and failures are reported as [`ProtoError`] or `None`.
 
+#![deny(unsafe_code)]
+
 use core::fmt;
 
 /// Static handle of the DSP process-management interface (`FASTRPC_INIT_HANDLE`).

@@ -8,6 +8,8 @@
 //! open files get `ENODEV` from then on, and drops its handles on the CB
 //! devices (which go once nothing allocated on them is left).
 
+#![deny(unsafe_code)]
+
 use crate::{
     cb,
     fastrpc::Engine,
@@ -156,6 +158,10 @@ impl rpmsg::Driver for QdaRpmsg {
             engine: engine.clone(),
         };
         let accel = accel::Device::new(dev, data)?;
+        // Allocated before the accel node appears: once user space can open
+        // it, nothing may fail any more (a failure would have to undo the
+        // channel as `remove` does).
+        let chan = KBox::<Channel>::new_uninit(GFP_KERNEL)?;
         let accel = accel::Registration::new(accel)?;
         dev_info!(
             dev,
@@ -165,7 +171,8 @@ impl rpmsg::Driver for QdaRpmsg {
             if secure { "secure" } else { "non-secure" },
             if heap.is_some() { ", remote heap" } else { "" }
         );
-        Ok(KBox::pin(
+        Ok(KBox::into_pin(KBox::write(
+            chan,
             Channel {
                 _accel: accel,
                 cbs,
@@ -173,8 +180,7 @@ impl rpmsg::Driver for QdaRpmsg {
                 engine,
                 _shared_heap: shared_heap,
             },
-            GFP_KERNEL,
-        )?)
+        )))
     }
 
     fn remove(_rpdev: &rpmsg::Device, chan: &Channel) {

@@ -23,6 +23,7 @@ use kernel::{
     module::{this_module, ModuleMetadata},
     prelude::*,
     sync::aref::{ARef, AlwaysRefCounted},
+    transmute::{AsBytes, FromBytes},
     types::Opaque,
 };
 
@@ -55,7 +56,7 @@ pub(crate) trait Driver: Sized + 'static {
 
     /// Driver ioctls, indexed by `nr - DRM_COMMAND_BASE`; build it with
     /// [`declare_accel_ioctls!`](crate::declare_accel_ioctls).
-    const IOCTLS: &'static [bindings::drm_ioctl_desc];
+    const IOCTLS: &'static [IoctlDesc<Self>];
 
     /// Called when user space opens the device.
     fn open(dev: &Device<Self>) -> Result<Pin<KBox<Self::File>>>;
@@ -120,7 +121,8 @@ impl<T: Driver> Device<T> {
         drv.desc = kernel::str::as_char_ptr_in_const_context(T::INFO.desc).cast_mut();
         drv.driver_features = bindings::drm_driver_feature_DRIVER_COMPUTE_ACCEL
             | bindings::drm_driver_feature_DRIVER_GEM;
-        drv.ioctls = T::IOCTLS.as_ptr();
+        // `IoctlDesc` is a transparent wrapper of `drm_ioctl_desc`.
+        drv.ioctls = T::IOCTLS.as_ptr().cast::<bindings::drm_ioctl_desc>();
         drv.num_ioctls = T::IOCTLS.len() as i32;
         drv.fops = &Self::FOPS;
         drv
@@ -410,48 +412,179 @@ impl<T: Driver> Drop for Registration<T> {
     }
 }
 
-/// Internals of [`declare_accel_ioctls!`](crate::declare_accel_ioctls).
-#[doc(hidden)]
-pub(crate) mod internal {
-    pub(crate) use super::super::bindings::{drm_device, drm_file, drm_ioctl_desc};
+/// A section during which the device cannot finish unplugging
+/// (`drm_dev_enter()` .. `drm_dev_exit()`).
+struct Entered(i32);
 
-    /// A section during which the device cannot finish unplugging
-    /// (`drm_dev_enter()` .. `drm_dev_exit()`).
-    pub(crate) struct Entered(i32);
-
-    impl Entered {
-        /// Enters `dev`; `None` once it is unplugged.
-        ///
-        /// # Safety
-        ///
-        /// `dev` must be a valid DRM device for the duration of the call.
-        pub(crate) unsafe fn new(dev: *mut drm_device) -> Option<Self> {
-            let mut idx = 0;
-            // SAFETY: `dev` is valid (safety requirements); `idx` is a
-            // valid out pointer.
-            unsafe { super::super::bindings::drm_dev_enter(dev, &mut idx) }.then_some(Self(idx))
-        }
+impl Entered {
+    /// Enters `dev`; `None` once it is unplugged.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must be a valid DRM device for the duration of the call.
+    unsafe fn new(dev: *mut bindings::drm_device) -> Option<Self> {
+        let mut idx = 0;
+        // SAFETY: `dev` is valid (safety requirements); `idx` is a valid out
+        // pointer.
+        unsafe { bindings::drm_dev_enter(dev, &mut idx) }.then_some(Self(idx))
     }
+}
 
-    impl Drop for Entered {
-        fn drop(&mut self) {
-            // SAFETY: Entered in `new` with this index, left once.
-            unsafe { super::super::bindings::drm_dev_exit(self.0) };
-        }
+impl Drop for Entered {
+    fn drop(&mut self) {
+        // SAFETY: Entered in `new` with this index, left once.
+        unsafe { bindings::drm_dev_exit(self.0) };
     }
+}
+
+/// Direction of an ioctl's argument, as `_IO`, `_IOR`, `_IOW` and `_IOWR`
+/// encode it in C.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IoctlDir {
+    /// No argument (`_IO`); the command type must be `()`.
+    None,
+    /// The kernel writes the argument (`_IOR`).
+    Read,
+    /// The kernel reads the argument (`_IOW`).
+    Write,
+    /// Both (`_IOWR`).
+    ReadWrite,
+}
+
+/// One driver ioctl of an accel driver `D`.
+///
+/// [`declare_accel_ioctls!`](crate::declare_accel_ioctls) implements it for
+/// a generated type per table entry. Implementing it is safe: the table
+/// entry built from it ([`IoctlDesc::new`]) encodes the size of
+/// [`Ioctl::Cmd`] in the command, which makes `drm_ioctl()` hand the
+/// handler a buffer of at least that size, and checks at compile time that
+/// [`Ioctl::Arg`] fits in it.
+pub(crate) trait Ioctl<D: Driver>: 'static {
+    /// The ioctl number, counted from `DRM_COMMAND_BASE`.
+    const NR: u32;
+    /// The direction of the argument.
+    const DIR: IoctlDir;
+    /// The type whose size the command encodes (`()` for [`IoctlDir::None`]).
+    type Cmd;
+    /// The type the handler gets: a UAPI struct (every bit pattern valid,
+    /// no padding) no larger than [`Ioctl::Cmd`], usually the same type.
+    type Arg: FromBytes + AsBytes;
+
+    /// Handles the ioctl; the returned value (or the error's errno) is what
+    /// user space gets. `arg` is copied back to user space for commands
+    /// that read it.
+    fn handle(dev: &Device<D>, arg: &mut Self::Arg, file: &File<D>) -> Result<i32>;
+}
+
+/// An entry of the ioctl table of driver `D`: a `drm_ioctl_desc` whose
+/// function is the [`Ioctl`] handler of a driver-`D` ioctl.
+///
+/// # Invariants
+///
+/// The entry was built by [`IoctlDesc::new`]: its `func` is
+/// `trampoline::<D, H>` for the [`Ioctl`] `H` whose command is `cmd`. The
+/// type parameter keeps it out of the table of any other driver.
+#[repr(transparent)]
+pub(crate) struct IoctlDesc<D: Driver>(bindings::drm_ioctl_desc, PhantomData<D>);
+
+impl<D: Driver> IoctlDesc<D> {
+    /// The table entry of `H`. Fails to compile (in the constant holding
+    /// the table) if `H::Arg` is larger than `H::Cmd`, or if an
+    /// [`IoctlDir::None`] command has an argument.
+    pub(crate) const fn new<H: Ioctl<D>>() -> Self {
+        let size = mem::size_of::<H::Cmd>();
+        assert!(
+            mem::size_of::<H::Arg>() <= size,
+            "the handler's argument must fit in the command's size"
+        );
+        let ty = b'd' as u32;
+        let nr = kernel::uapi::DRM_COMMAND_BASE + H::NR;
+        let cmd = match H::DIR {
+            IoctlDir::None => {
+                assert!(size == 0, "an _IO command takes no argument");
+                kernel::ioctl::_IO(ty, nr)
+            }
+            IoctlDir::Read => kernel::ioctl::_IOR::<H::Cmd>(ty, nr),
+            IoctlDir::Write => kernel::ioctl::_IOW::<H::Cmd>(ty, nr),
+            IoctlDir::ReadWrite => kernel::ioctl::_IOWR::<H::Cmd>(ty, nr),
+        };
+        // INVARIANT: `func` is the trampoline of `H`, whose command is `cmd`.
+        Self(
+            bindings::drm_ioctl_desc {
+                cmd,
+                flags: 0,
+                func: Some(trampoline::<D, H>),
+                name: ptr::null(),
+            },
+            PhantomData,
+        )
+    }
+}
+
+/// Adapts the handler of `H` to `drm_ioctl_t`.
+///
+/// # Safety
+///
+/// Only `drm_ioctl()` may call this, for a device of driver `D` and one of
+/// its open files, through the entry [`IoctlDesc::<D>::new::<H>`] of `D`'s
+/// table, with the kernel copy of the argument.
+unsafe extern "C" fn trampoline<D: Driver, H: Ioctl<D>>(
+    raw_dev: *mut bindings::drm_device,
+    raw_data: *mut c_void,
+    raw_file: *mut bindings::drm_file,
+) -> c_int {
+    // SAFETY: `drm_ioctl()` calls us with a device of driver `D` (only its
+    // table holds `IoctlDesc<D>` entries) that it holds a reference on, and
+    // with an open file whose `open` succeeded.
+    let (dev, file) = unsafe {
+        (
+            Device::<D>::from_raw(raw_dev),
+            File::<D>::from_raw(raw_file),
+        )
+    };
+    // `drm_ioctl()` passes a kernel buffer of at least `_IOC_SIZE(cmd)`
+    // bytes, the size of `H::Cmd` by construction of `cmd`, which is no
+    // smaller than `H::Arg` (checked by `IoctlDesc::new`); it is ours alone
+    // for the call. It may be a `char` array on the stack with no particular
+    // alignment (seen at 4-byte offsets on arm64), so the argument is copied
+    // out and back rather than referenced in place.
+    let raw_arg = raw_data.cast::<H::Arg>();
+    // SAFETY: `raw_arg` is valid for reads of an `H::Arg` (above), for which
+    // every bit pattern is valid (`FromBytes`).
+    let mut arg = unsafe { raw_arg.read_unaligned() };
+    // Fenced against unplug: `drm_dev_unplug()` waits for handlers already
+    // running, later calls get ENODEV.
+    // SAFETY: `raw_dev` is valid for the call (above).
+    let Some(_entered) = (unsafe { Entered::new(raw_dev) }) else {
+        return ENODEV.to_errno();
+    };
+    let ret = match H::handle(dev, &mut arg, file) {
+        Ok(ret) => ret,
+        Err(e) => e.to_errno(),
+    };
+    // SAFETY: As for the read; the argument has no padding (`AsBytes`), so
+    // every byte `drm_ioctl()` copies back to user space for `_IOC_READ`
+    // commands is initialised.
+    unsafe { raw_arg.write_unaligned(arg) };
+    ret
 }
 
 /// Declares the ioctl table of an accel driver.
 ///
-/// Entries are `(number, argument type, handler)`, with numbers starting at
-/// `DRM_COMMAND_BASE + 0` and without gaps (checked at compile time), and
-/// handlers of the form
+/// Entries are `(number, direction, argument type, handler)`, with numbers
+/// starting at `DRM_COMMAND_BASE + 0` and without gaps (checked at compile
+/// time), and handlers of the form
 /// `fn(&accel::Device<D>, &mut Arg, &accel::File<D>) -> Result<i32>`. The
-/// argument type must be a UAPI struct for which every bit pattern is valid;
-/// `dir` is one of `IOR`, `IOW`, `IOWR` or `IO` (with argument type `()`) as
-/// in the UAPI header. `cmd_type as data_type` encodes the command with the
-/// size of `cmd_type` but hands the handler a `data_type`, which must not be
-/// larger (for UAPIs whose command and argument sizes differ).
+/// argument type must be a UAPI struct for which every bit pattern is valid
+/// and that has no padding (`FromBytes + AsBytes`); the direction is one of
+/// `IOR`, `IOW`, `IOWR` or `IO` (with argument type `()`) as in the UAPI
+/// header. `cmd_type as data_type` encodes the command with the size of
+/// `cmd_type` but hands the handler a `data_type`, which must not be larger
+/// (for UAPIs whose command and argument sizes differ).
+///
+/// The expansion is safe code: a type per entry implementing [`Ioctl`] and
+/// its [`IoctlDesc`]; the `unsafe` adapter to the DRM core is
+/// `trampoline`, in this module.
 #[macro_export]
 macro_rules! declare_accel_ioctls {
     ($drv:ty; $( ($nr:expr, $dir:ident, $arg:ty $(as $data:ty)?, $func:path) ),* $(,)?) => {{
@@ -459,84 +592,37 @@ macro_rules! declare_accel_ioctls {
             let mut i: u32 = 0;
             $(
                 ::core::assert!($nr == i, "accel ioctls must be listed in order without gaps");
-                $(::core::assert!(
-                    ::core::mem::size_of::<$data>() <= ::core::mem::size_of::<$arg>(),
-                    "the handler's argument must fit in the command's size"
-                );)?
                 i += 1;
             )*
             let _ = i;
         };
-        &[$(
-            $crate::sys::accel::internal::drm_ioctl_desc {
-                cmd: $crate::declare_accel_ioctls!(@cmd $dir, $nr, $arg),
-                flags: 0,
-                func: {
-                    /// Adapts one handler to `drm_ioctl_t`.
-                    ///
-                    /// # Safety
-                    ///
-                    /// Only `drm_ioctl()` may call this, for a device of
-                    /// this driver.
-                    unsafe extern "C" fn trampoline(
-                        raw_dev: *mut $crate::sys::accel::internal::drm_device,
-                        raw_data: *mut ::core::ffi::c_void,
-                        raw_file: *mut $crate::sys::accel::internal::drm_file,
-                    ) -> ::core::ffi::c_int {
-                        // SAFETY: `drm_ioctl()` calls us with a device of this
-                        // driver that it holds a reference on, and with an
-                        // open file whose `open` succeeded.
-                        let dev = unsafe { &*raw_dev.cast::<$crate::sys::accel::Device<$drv>>() };
-                        // SAFETY: As above.
-                        let file = unsafe { $crate::sys::accel::File::<$drv>::from_raw(raw_file) };
-                        // `drm_ioctl()` passes a kernel buffer of at least
-                        // `_IOC_SIZE(cmd)` bytes (the size of `$arg`, by
-                        // construction of `cmd`), exclusively ours for the
-                        // call. It may be a `char` array on the stack with no
-                        // particular alignment (seen at 4-byte offsets on
-                        // arm64), so the argument is copied out and back
-                        // rather than referenced in place.
-                        let raw_arg = raw_data
-                            .cast::<$crate::declare_accel_ioctls!(@data $arg $(, $data)?)>();
-                        // SAFETY: `raw_arg` is valid for reads of the argument
-                        // (above); UAPI structs accept every bit pattern.
-                        let mut arg = unsafe { raw_arg.read_unaligned() };
-                        // Fenced against unplug: `drm_dev_unplug()` waits for
-                        // handlers already running, later calls get ENODEV.
-                        // SAFETY: `raw_dev` is valid for the call (above).
-                        let Some(_entered) = (unsafe {
-                            $crate::sys::accel::internal::Entered::new(raw_dev)
-                        }) else {
-                            return ::kernel::error::code::ENODEV.to_errno();
-                        };
-                        let data = &mut arg;
-                        let ret = match $func(dev, data, file) {
-                            Ok(ret) => ret,
-                            Err(e) => e.to_errno(),
-                        };
-                        // SAFETY: As for the read; `drm_ioctl()` copies the
-                        // buffer back to user space for `_IOC_READ` commands.
-                        unsafe { raw_arg.write_unaligned(arg) };
-                        ret
-                    }
-                    Some(trampoline)
-                },
-                name: ::core::ptr::null(),
+        &[$({
+            /// The handler of one table entry.
+            struct Handler;
+
+            impl $crate::sys::accel::Ioctl<$drv> for Handler {
+                const NR: u32 = $nr;
+                const DIR: $crate::sys::accel::IoctlDir =
+                    $crate::declare_accel_ioctls!(@dir $dir);
+                type Cmd = $arg;
+                type Arg = $crate::declare_accel_ioctls!(@data $arg $(, $data)?);
+
+                fn handle(
+                    dev: &$crate::sys::accel::Device<$drv>,
+                    arg: &mut Self::Arg,
+                    file: &$crate::sys::accel::File<$drv>,
+                ) -> ::kernel::error::Result<i32> {
+                    $func(dev, arg, file)
+                }
             }
-        ),*]
+
+            $crate::sys::accel::IoctlDesc::<$drv>::new::<Handler>()
+        }),*]
     }};
     (@data $arg:ty) => { $arg };
     (@data $arg:ty, $data:ty) => { $data };
-    (@cmd IO, $nr:expr, $arg:ty) => {
-        ::kernel::ioctl::_IO(b'd' as u32, ::kernel::uapi::DRM_COMMAND_BASE + $nr)
-    };
-    (@cmd IOR, $nr:expr, $arg:ty) => {
-        ::kernel::ioctl::_IOR::<$arg>(b'd' as u32, ::kernel::uapi::DRM_COMMAND_BASE + $nr)
-    };
-    (@cmd IOW, $nr:expr, $arg:ty) => {
-        ::kernel::ioctl::_IOW::<$arg>(b'd' as u32, ::kernel::uapi::DRM_COMMAND_BASE + $nr)
-    };
-    (@cmd IOWR, $nr:expr, $arg:ty) => {
-        ::kernel::ioctl::_IOWR::<$arg>(b'd' as u32, ::kernel::uapi::DRM_COMMAND_BASE + $nr)
-    };
+    (@dir IO) => { $crate::sys::accel::IoctlDir::None };
+    (@dir IOR) => { $crate::sys::accel::IoctlDir::Read };
+    (@dir IOW) => { $crate::sys::accel::IoctlDir::Write };
+    (@dir IOWR) => { $crate::sys::accel::IoctlDir::ReadWrite };
 }

@@ -10,25 +10,52 @@
 //! [`Attachment`] cover importing foreign dma-bufs; the kernel crate has no
 //! dma-buf abstraction yet (upstream home: `rust/kernel/dma_buf.rs`).
 //!
+//! Memory shared with a device is never seen by Rust as Rust memory: the
+//! device may write a [`CoherentBuffer`] at any time (a DSP that misbehaves
+//! keeps its address mapped), so the buffer hands out no slices or
+//! references, and its safe accessors copy through C routines that take raw
+//! pointers (see the type's invariants). That keeps a concurrent device
+//! write from being a Rust data race without asking callers for a promise
+//! about what the device is doing.
+//!
 //! C headers: [`include/linux/dma-mapping.h`], [`include/linux/dma-buf.h`].
 
 use super::{bindings, dev_raw, gem::Vma};
-use core::ptr::{self, NonNull};
+use core::{ffi::c_void, ptr::NonNull};
 use kernel::{
     device,
     error::{from_err_ptr, to_result},
     prelude::*,
     scatterlist::SGTable,
     sync::aref::ARef,
-    uaccess::{UserPtr, UserSlice},
+    uaccess::UserPtr,
 };
 
 /// A DMA-coherent buffer of a device.
 ///
+/// The device may read and write the buffer at any time: while a call it
+/// belongs to is in flight, but also after that call was abandoned, or
+/// whenever a misbehaving DSP pleases while the buffer is mapped for it. The
+/// CPU side is therefore built so that such a write can never be a data race
+/// in the Rust sense: no Rust reference (`&[u8]`, `&mut [u8]`, `&T`) to the
+/// buffer's memory ever exists, and Rust code never reads or writes it
+/// directly. Every CPU access is a copy by a C routine that is handed raw
+/// pointers: `memcpy()` (in `sys/helpers.c`, outside the Rust abstract
+/// machine and opaque to the compiler) for kernel memory, and
+/// `copy_from_user()`/`copy_to_user()` for user memory. What a read returns
+/// is plain bytes (every bit pattern of `u8` is valid): a device writing
+/// concurrently can make the copied data inconsistent, never undefined.
+/// The same holds for concurrent CPU accesses through `&self`, which are
+/// likewise only C copies.
+///
 /// # Invariants
 ///
-/// `cpu`/`dma` describe a live `dma_alloc_attrs()` allocation of `size`
-/// bytes for `dev`, freed only in `drop`.
+/// - `cpu`/`dma` describe a live `dma_alloc_attrs()` allocation of `size`
+///   bytes for `dev`, freed only in `drop`.
+/// - The memory at `cpu` is only accessed through raw pointers: by the C copy
+///   routines above, by `dma_mmap_attrs()` and `dma_get_sgtable_attrs()`
+///   (which map its pages, never touch its bytes), and by the device. No
+///   Rust reference to it is ever created.
 pub(crate) struct CoherentBuffer {
     dev: ARef<device::Device>,
     cpu: NonNull<u8>,
@@ -36,11 +63,13 @@ pub(crate) struct CoherentBuffer {
     size: usize,
 }
 
-// SAFETY: The allocation is not tied to a thread; the CPU pointer is only
-// used to free it and to map it for user space.
+// SAFETY: The allocation is not tied to a thread: it may be accessed, mapped
+// and freed from any thread.
 unsafe impl Send for CoherentBuffer {}
-// SAFETY: `&CoherentBuffer` only exposes addresses and mapping operations
-// that the DMA API allows concurrently.
+// SAFETY: `&CoherentBuffer` exposes addresses, mapping operations the DMA API
+// allows concurrently, and copies that go through C routines with raw
+// pointers only (type invariant), for which concurrent accesses, by other
+// threads or by the device, are not Rust data races.
 unsafe impl Sync for CoherentBuffer {}
 
 impl CoherentBuffer {
@@ -61,7 +90,7 @@ impl CoherentBuffer {
         // SAFETY: `dev` is a valid device; `dma` is a valid out pointer.
         let cpu = unsafe { bindings::dma_alloc_attrs(dev_raw(dev), size, &mut dma, gfp, 0) };
         let cpu = NonNull::new(cpu.cast::<u8>()).ok_or(ENOMEM)?;
-        // INVARIANT: allocated above for `dev`.
+        // INVARIANT: allocated above for `dev`; only the raw pointer is kept.
         Ok(Self {
             dev: dev.into(),
             cpu,
@@ -80,68 +109,68 @@ impl CoherentBuffer {
         self.dma
     }
 
-    /// Copies `data` into the buffer at `off`.
-    pub(crate) fn write(&self, off: usize, data: &[u8]) -> Result {
-        let end = off.checked_add(data.len()).ok_or(EINVAL)?;
+    /// A raw pointer to the `len` bytes at `off`, after checking that they
+    /// lie inside the buffer. The pointer is only ever handed to C copy
+    /// routines (type invariant).
+    fn span(&self, off: usize, len: usize) -> Result<*mut c_void> {
+        let end = off.checked_add(len).ok_or(EINVAL)?;
         if end > self.size {
             return Err(EINVAL);
         }
-        // SAFETY: `off..end` lies inside the live allocation; the device may
-        // access the memory concurrently only while a call it belongs to is
-        // in flight, and callers never write to a buffer in flight.
-        unsafe { ptr::copy_nonoverlapping(data.as_ptr(), self.cpu.as_ptr().add(off), data.len()) };
+        // `wrapping_add` does not need the allocation to be a Rust object;
+        // `off <= size` keeps the result inside it (or one past its end).
+        Ok(self.cpu.as_ptr().wrapping_add(off).cast())
+    }
+
+    /// Copies `data` into the buffer at `off`.
+    pub(crate) fn write(&self, off: usize, data: &[u8]) -> Result {
+        let dst = self.span(off, data.len())?;
+        // SAFETY: `dst` is valid for `data.len()` bytes of the live
+        // allocation (`span`), `data` for reads of as many; they do not
+        // overlap (`data` is a Rust slice, never the buffer: type
+        // invariant). The copy is done by C, so a concurrent access by the
+        // device is no Rust data race.
+        unsafe { bindings::qda_dma_memcpy(dst, data.as_ptr().cast(), data.len()) };
         Ok(())
     }
 
-    /// Copies `out.len()` bytes at `off` out of the buffer.
+    /// Copies `out.len()` bytes at `off` out of the buffer. The bytes are
+    /// whatever the memory held during the copy.
     pub(crate) fn read(&self, off: usize, out: &mut [u8]) -> Result {
-        let end = off.checked_add(out.len()).ok_or(EINVAL)?;
-        if end > self.size {
-            return Err(EINVAL);
-        }
-        // SAFETY: As in `write`; bytes are plain data whatever the device
-        // wrote.
-        unsafe {
-            ptr::copy_nonoverlapping(self.cpu.as_ptr().add(off), out.as_mut_ptr(), out.len())
-        };
+        let src = self.span(off, out.len())?;
+        // SAFETY: As in `write`, with the roles swapped; every bit pattern is
+        // a valid `u8`.
+        unsafe { bindings::qda_dma_memcpy(out.as_mut_ptr().cast(), src, out.len()) };
         Ok(())
     }
 
     /// Copies `len` bytes from user address `addr` into the buffer at `off`.
+    /// `EFAULT` if user memory cannot be read; the bytes not copied are then
+    /// zeroed.
     pub(crate) fn copy_from_user(&self, off: usize, addr: u64, len: usize) -> Result {
-        let end = off.checked_add(len).ok_or(EINVAL)?;
-        if end > self.size {
-            return Err(EINVAL);
+        let dst = self.span(off, len)?;
+        let src = UserPtr::from_addr(usize::try_from(addr).map_err(|_| EFAULT)?);
+        let n = kernel::ffi::c_ulong::try_from(len).map_err(|_| EINVAL)?;
+        // SAFETY: `dst` is valid for writes of `len` bytes of the live
+        // allocation (`span`); `copy_from_user()` checks the user range
+        // itself. The copy is done by C with raw pointers only.
+        match unsafe { bindings::copy_from_user(dst, src.as_const_ptr(), n) } {
+            0 => Ok(()),
+            _ => Err(EFAULT),
         }
-        let addr = usize::try_from(addr).map_err(|_| EFAULT)?;
-        // SAFETY: `off..end` lies inside the live allocation, which nothing
-        // else accesses while a call is being built (see `write`).
-        let dst = unsafe {
-            core::slice::from_raw_parts_mut(
-                self.cpu
-                    .as_ptr()
-                    .add(off)
-                    .cast::<core::mem::MaybeUninit<u8>>(),
-                len,
-            )
-        };
-        UserSlice::new(UserPtr::from_addr(addr), len)
-            .reader()
-            .read_raw(dst)
     }
 
     /// Copies `len` bytes of the buffer at `off` to user address `addr`.
+    /// `EFAULT` if user memory cannot be written.
     pub(crate) fn copy_to_user(&self, off: usize, addr: u64, len: usize) -> Result {
-        let end = off.checked_add(len).ok_or(EINVAL)?;
-        if end > self.size {
-            return Err(EINVAL);
+        let src = self.span(off, len)?;
+        let dst = UserPtr::from_addr(usize::try_from(addr).map_err(|_| EFAULT)?);
+        let n = kernel::ffi::c_ulong::try_from(len).map_err(|_| EINVAL)?;
+        // SAFETY: As in `copy_from_user`, with the roles swapped.
+        match unsafe { bindings::copy_to_user(dst.as_mut_ptr(), src, n) } {
+            0 => Ok(()),
+            _ => Err(EFAULT),
         }
-        let addr = usize::try_from(addr).map_err(|_| EFAULT)?;
-        // SAFETY: As in `copy_from_user`; the call that filled it is over.
-        let src = unsafe { core::slice::from_raw_parts(self.cpu.as_ptr().add(off), len) };
-        UserSlice::new(UserPtr::from_addr(addr), len)
-            .writer()
-            .write_slice(src)
     }
 
     /// Maps the pages of the buffer starting at `vma`'s page offset into
@@ -162,20 +191,19 @@ impl CoherentBuffer {
         })
     }
 
-    /// Builds a scatter table of the buffer's pages, for exporters.
+    /// Builds a scatter table of the buffer's pages, for exporters. The
+    /// table (which the DRM core frees with `sg_free_table()` and `kfree()`)
+    /// describes the pages; it does not keep them alive: the dma-buf that
+    /// hands it out holds a reference on the GEM object owning `self`.
     pub(crate) fn sg_table(&self) -> Result<super::gem::SgTable> {
-        // SAFETY: `kzalloc` of a plain C struct.
-        let sgt = unsafe {
-            bindings::__kmalloc_noprof(
-                core::mem::size_of::<bindings::sg_table>(),
-                bindings::GFP_KERNEL | bindings::__GFP_ZERO,
-            )
-        }
-        .cast::<bindings::sg_table>();
-        if sgt.is_null() {
-            return Err(ENOMEM);
-        }
-        // SAFETY: `sgt` is a zeroed table; the allocation is live.
+        // A `kmalloc`ed, zeroed table: `KBox` allocates with `kmalloc`, so
+        // the `kfree()` of whoever ends up owning it matches.
+        let sgt = KBox::into_raw(KBox::new(
+            pin_init::zeroed::<bindings::sg_table>(),
+            GFP_KERNEL,
+        )?);
+        // SAFETY: `sgt` is a zeroed table; the allocation is live (type
+        // invariant) and only its pages are looked up, not its bytes.
         let ret = unsafe {
             bindings::dma_get_sgtable_attrs(
                 dev_raw(&self.dev),
@@ -187,8 +215,14 @@ impl CoherentBuffer {
             )
         };
         if ret != 0 {
-            // SAFETY: `sgt` was allocated above and holds no entries.
-            unsafe { bindings::kfree(sgt.cast()) };
+            // SAFETY: `sgt` came from `KBox::into_raw` above and is not
+            // shared. `sg_free_table()` is a no-op on a table without
+            // entries (`sgl` null), which is what a failed
+            // `dma_get_sgtable_attrs()` leaves whatever backend ran.
+            unsafe {
+                bindings::sg_free_table(sgt);
+                drop(KBox::from_raw(sgt));
+            }
             return Err(Error::from_errno(ret));
         }
         // SAFETY: `sgt` is a `kmalloc`ed, initialised table we give away.

@@ -18,6 +18,7 @@ use core::{
 };
 use kernel::{
     error::to_result,
+    fs::LocalFile,
     prelude::*,
     sync::aref::{ARef, AlwaysRefCounted},
     types::Opaque,
@@ -206,11 +207,18 @@ impl<T: DriverObject> Object<T> {
     /// was exported as or imported from) and inside the object. `EFAULT`
     /// when the address is not mapped, `EINVAL` when it maps something else
     /// or the range leaves the mapping or the object.
+    ///
+    /// Locking: the VMA is looked up under the mmap lock, which also keeps
+    /// its file alive while a reference is taken on it; the object's
+    /// `dma_buf` is then compared with that file under the DRM core's
+    /// `object_name_lock`, after the mmap lock is dropped, so the two never
+    /// nest.
     pub(crate) fn user_offset(&self, addr: u64, len: u64) -> Result<u64> {
         let ua = usize::try_from(addr).map_err(|_| EFAULT)?;
         let (mut private, mut file) = (ptr::null_mut(), ptr::null_mut());
         let (mut start, mut end, mut pgoff) = (0, 0, 0);
-        // SAFETY: Plain out pointers; the helper takes the mmap lock.
+        // SAFETY: Plain out pointers; the helper takes the mmap lock and
+        // returns the VMA's file with a reference taken for us.
         kernel::error::to_result(unsafe {
             bindings::qda_user_vma(
                 ua,
@@ -221,23 +229,29 @@ impl<T: DriverObject> Object<T> {
                 &mut pgoff,
             )
         })?;
+        // Dropped (`fput()`) on every path out of here, with no lock held.
+        let file = NonNull::new(file).map(|f| {
+            // SAFETY: `qda_user_vma()` took a reference on the file for us,
+            // which the `ARef` now owns; `LocalFile` is a transparent
+            // wrapper of `struct file`, only used on this thread.
+            unsafe { ARef::<LocalFile>::from_raw(f.cast()) }
+        });
         let obj = self.obj.get();
-        // SAFETY: `obj` is live; `dma_buf` is set while the object is
-        // exported or imported and then stays valid while the object is.
-        let dma_buf_file = unsafe {
-            let buf = (*obj).dma_buf;
-            if buf.is_null() {
-                ptr::null_mut()
-            } else {
-                (*buf).file
-            }
-        };
         let mapped = if private == obj.cast() {
-            // A GEM mmap of ours: `vm_pgoff` is relative to the object.
+            // A GEM mmap of ours: `vm_pgoff` is relative to the object. We
+            // hold a reference on `obj`, so no other object can have its
+            // address.
             true
+        } else if let Some(f) = &file {
+            // SAFETY: `obj` is live (we hold a reference) and `f` is a file
+            // we hold a reference on; the helper only compares it with
+            // `obj->dma_buf->file` under `object_name_lock`, which the DRM
+            // core holds whenever it sets or clears `obj->dma_buf`.
+            unsafe { bindings::qda_gem_is_dma_buf_file(obj, f.as_ptr()) }
         } else {
-            !file.is_null() && file == dma_buf_file
+            false
         };
+        drop(file);
         if !mapped {
             return Err(EINVAL);
         }

@@ -1,20 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Out-of-line wrappers for the static inline kernel functions QDA's Rust
- * abstractions call, in the style of rust/helpers/. Nothing else lives here.
+ * abstractions call, in the style of rust/helpers/, and the few C routines
+ * they need where Rust must not touch memory itself (copies of device-shared
+ * memory) or cannot see the C truth (struct layouts, DRM core locks).
  */
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
+#include <linux/mod_devicetable.h>
 #include <linux/of.h>
 #include <linux/of_reserved_mem.h>
 #include <linux/firmware/qcom/qcom_scm.h>
 #include <linux/module.h>
 #include <linux/cred.h>
 #include <linux/capability.h>
+#include <linux/scatterlist.h>
 #include <linux/sched.h>
+#include <linux/stddef.h>
+#include <linux/string.h>
+#include <drm/drm_device.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_ioctl.h>
 #include <drm/drm_vma_manager.h>
 
 #include "helpers.h"
@@ -162,9 +173,14 @@ unsigned long long qda_totalram_bytes(void)
 	return (unsigned long long)totalram_pages() << PAGE_SHIFT;
 }
 
-pid_t qda_current_pid(void)
+/*
+ * The calling task's pid and tgid as C reads them, for the layout test of
+ * the kernel crate's Task (sys/layout.rs).
+ */
+void qda_current_ids(pid_t *pid, pid_t *tgid)
 {
-	return task_pid_nr(current);
+	*pid = task_pid_nr(current);
+	*tgid = task_tgid_nr(current);
 }
 
 void qda_current_comm(char *buf, size_t len)
@@ -181,9 +197,23 @@ void qda_init_completion(struct completion *c)
 }
 
 /*
+ * Copies @len bytes between kernel memory and memory a device may write at
+ * any time (a DMA-coherent buffer). Rust hands raw pointers to this routine
+ * instead of forming references to device-shared memory, so a concurrent
+ * device write is no data race in Rust's sense; the bytes copied are plain
+ * data.
+ */
+void qda_dma_memcpy(void *dst, const void *src, size_t len)
+{
+	memcpy(dst, src, len);
+}
+
+/*
  * Describes the VMA of the current process containing @addr: its private
  * data, file, bounds and page offset, read under the mmap lock. -EFAULT if
- * no VMA contains @addr.
+ * no VMA contains @addr. *@file is the VMA's file with a reference taken
+ * (get_file()) while the mmap lock kept it alive, or NULL; the caller drops
+ * it with fput() once done comparing it, without the mmap lock.
  */
 int qda_user_vma(unsigned long addr, void **private_data, struct file **file,
 		 unsigned long *start, unsigned long *end, unsigned long *pgoff)
@@ -197,7 +227,7 @@ int qda_user_vma(unsigned long addr, void **private_data, struct file **file,
 	vma = vma_lookup(current->mm, addr);
 	if (vma) {
 		*private_data = vma->vm_private_data;
-		*file = vma->vm_file;
+		*file = vma->vm_file ? get_file(vma->vm_file) : NULL;
 		*start = vma->vm_start;
 		*end = vma->vm_end;
 		*pgoff = vma->vm_pgoff;
@@ -205,4 +235,82 @@ int qda_user_vma(unsigned long addr, void **private_data, struct file **file,
 	}
 	mmap_read_unlock(current->mm);
 	return ret;
+}
+
+/*
+ * Whether @file is the file of the dma-buf @obj is exported as (or was
+ * imported from). obj->dma_buf is set and cleared (and its reference
+ * dropped) by the DRM core under dev->object_name_lock (drm_prime.c,
+ * drm_gem.c), so it is only followed under that lock. Called without the
+ * mmap lock: nothing here nests the two.
+ */
+bool qda_gem_is_dma_buf_file(struct drm_gem_object *obj, struct file *file)
+{
+	struct drm_device *dev = obj->dev;
+	bool ret;
+
+	mutex_lock(&dev->object_name_lock);
+	ret = file && obj->dma_buf && obj->dma_buf->file == file;
+	mutex_unlock(&dev->object_name_lock);
+	return ret;
+}
+
+/*
+ * Sizes and offsets of the C structures QDA's Rust code reaches through the
+ * kernel crate's bindings, as the C compiler laid them out. sys/layout.rs
+ * compares them with the bindings' view at module load and in KUnit, so that
+ * a layout bindgen got wrong (as task_struct once was, see that file) stops
+ * the driver instead of having it silently read the wrong fields.
+ * qda_c_layout() returns SIZE_MAX for an unknown @which.
+ */
+static const size_t qda_layout_table[] = {
+	[QDA_LAYOUT_TASK_STRUCT] = sizeof(struct task_struct),
+	[QDA_LAYOUT_TASK_STRUCT_PID] = offsetof(struct task_struct, pid),
+	[QDA_LAYOUT_TASK_STRUCT_TGID] = offsetof(struct task_struct, tgid),
+	[QDA_LAYOUT_DEVICE] = sizeof(struct device),
+	[QDA_LAYOUT_DEVICE_DRIVER_DATA] = offsetof(struct device, driver_data),
+	[QDA_LAYOUT_COMPLETION] = sizeof(struct completion),
+	[QDA_LAYOUT_SG_TABLE] = sizeof(struct sg_table),
+	/* const like every instance of these (QDA's are Rust constants) */
+	[QDA_LAYOUT_OF_DEVICE_ID] = sizeof(const struct of_device_id),
+	[QDA_LAYOUT_FILE_OPERATIONS] = sizeof(const struct file_operations),
+	[QDA_LAYOUT_VM_OPERATIONS_STRUCT] =
+		sizeof(const struct vm_operations_struct),
+	[QDA_LAYOUT_VMA_PGOFF] = offsetof(struct vm_area_struct, vm_pgoff),
+	[QDA_LAYOUT_VMA_OPS] = offsetof(struct vm_area_struct, vm_ops),
+	[QDA_LAYOUT_VMA_PRIVATE_DATA] =
+		offsetof(struct vm_area_struct, vm_private_data),
+	[QDA_LAYOUT_DMA_BUF_SIZE] = offsetof(struct dma_buf, size),
+	[QDA_LAYOUT_DMA_BUF_PRIV] = offsetof(struct dma_buf, priv),
+	[QDA_LAYOUT_DRM_DRIVER] = sizeof(struct drm_driver),
+	[QDA_LAYOUT_DRM_IOCTL_DESC] = sizeof(struct drm_ioctl_desc),
+	[QDA_LAYOUT_DRM_DEVICE] = sizeof(struct drm_device),
+	[QDA_LAYOUT_DRM_DEVICE_DRIVER] = offsetof(struct drm_device, driver),
+	[QDA_LAYOUT_DRM_FILE_DRIVER_PRIV] =
+		offsetof(struct drm_file, driver_priv),
+	[QDA_LAYOUT_DRM_FILE_OBJECT_IDR] = offsetof(struct drm_file, object_idr),
+	[QDA_LAYOUT_DRM_FILE_TABLE_LOCK] = offsetof(struct drm_file, table_lock),
+	[QDA_LAYOUT_DRM_FILE_MINOR] = offsetof(struct drm_file, minor),
+	[QDA_LAYOUT_DRM_MINOR_DEV] = offsetof(struct drm_minor, dev),
+	[QDA_LAYOUT_DRM_GEM_OBJECT] = sizeof(struct drm_gem_object),
+	[QDA_LAYOUT_DRM_GEM_OBJECT_FUNCS] = sizeof(struct drm_gem_object_funcs),
+	[QDA_LAYOUT_DRM_GEM_OBJECT_FUNCS_PTR] =
+		offsetof(struct drm_gem_object, funcs),
+	[QDA_LAYOUT_DRM_GEM_OBJECT_SIZE_FIELD] =
+		offsetof(struct drm_gem_object, size),
+	[QDA_LAYOUT_DRM_GEM_OBJECT_DMA_BUF] =
+		offsetof(struct drm_gem_object, dma_buf),
+	[QDA_LAYOUT_DRM_GEM_OBJECT_IMPORT_ATTACH] =
+		offsetof(struct drm_gem_object, import_attach),
+	[QDA_LAYOUT_DRM_GEM_OBJECT_VMA_NODE] =
+		offsetof(struct drm_gem_object, vma_node),
+};
+
+static_assert(ARRAY_SIZE(qda_layout_table) == QDA_LAYOUT_COUNT);
+
+size_t qda_c_layout(enum qda_layout which)
+{
+	if (which >= ARRAY_SIZE(qda_layout_table))
+		return SIZE_MAX;
+	return qda_layout_table[which];
 }

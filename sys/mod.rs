@@ -19,13 +19,15 @@
 //! - [`task`]: processes named by a `struct pid` reference (upstream:
 //!   `rust/kernel/pid.rs`).
 //!
-//! [`bindings`] holds the raw items generated from `sys/qda_sys.h`.
+//! [`bindings`] holds the raw items generated from `sys/qda_sys.h`;
+//! [`layout`] checks the kernel crate's bindings against C.
 
 pub(crate) mod accel;
 pub(crate) mod bindings;
 pub(crate) mod bus;
 pub(crate) mod dma;
 pub(crate) mod gem;
+pub(crate) mod layout;
 pub(crate) mod rpmsg;
 pub(crate) mod sync;
 pub(crate) mod task;
@@ -47,12 +49,6 @@ pub(crate) fn fwnode_raw(node: &FwNode) -> *mut bindings::fwnode_handle {
     core::ptr::from_ref(node)
         .cast::<bindings::fwnode_handle>()
         .cast_mut()
-}
-
-/// The id of the calling thread.
-pub(crate) fn current_pid() -> kernel::task::Pid {
-    // SAFETY: Reads the current task's pid; always valid in task context.
-    unsafe { bindings::qda_current_pid() }
 }
 
 /// The name of the calling task, NUL-terminated (as `current->comm`).

@@ -5,12 +5,36 @@
 //! A [`Registration`] registers an rpmsg driver matching device-tree
 //! compatibles. For each matching channel the rpmsg core creates the
 //! driver's endpoint and calls [`Driver::probe`]; messages arriving on the
-//! endpoint go to [`Driver::callback`]; [`Device::send`] sends on it.
+//! endpoint go to [`Driver::callback`]; [`Sender::send`] sends on it.
 //!
-//! Lifetime of the per-channel data: it is created by `probe`, published to
-//! the receive callback, and dropped by a devres action when the channel is
-//! unbound. Devres actions run after the rpmsg core has destroyed the
-//! endpoint, so no callback can observe the data after it is dropped.
+//! Lifetime of the per-channel data ([`Driver::Data`] and the channel's
+//! [`Sender`]), in the order things happen:
+//!
+//! - The rpmsg core creates the endpoint before it calls our probe, so the
+//!   receive callback can run from then on; it delivers only to data
+//!   published in the device's drvdata and drops messages while there is
+//!   none.
+//! - Probe first registers the devres action that drops the data. Until the
+//!   data is published it finds nothing to drop, so a failure of any later
+//!   step leaves nothing behind; being the first action of the device it
+//!   runs last, after every resource `Driver::probe` may have tied to the
+//!   device. The rpmsg core destroys the endpoint (waiting for running
+//!   callbacks) before devres runs, on unbind and on a failed probe alike.
+//! - Probe then creates the sender and allocates the box the data goes
+//!   into, and only then calls [`Driver::probe`]: once that succeeded
+//!   nothing can fail any more, so no half-bound data ever needs unwinding.
+//!   Should a fallible step ever be added after it, it must unwind like an
+//!   unbind (revoke the sender, [`Driver::remove`], then drop the data,
+//!   which the endpoint must not have seen). If `Driver::probe` fails, the
+//!   sender is revoked before probe returns: the driver may have handed
+//!   clones of it to objects that outlive the failed probe.
+//! - The data is published (drvdata) last; from then on the receive
+//!   callback delivers to it.
+//! - Unbind: our remove callback revokes the sender (waiting for a send in
+//!   progress) and calls [`Driver::remove`]; the core then destroys the
+//!   endpoint, and devres drops the data, which no callback can reach any
+//!   more. The rpmsg core also calls remove itself when announcing a
+//!   channel fails after our probe succeeded; the same path then applies.
 //!
 //! Upstream home: `rust/kernel/rpmsg.rs`. C header: [`include/linux/rpmsg.h`].
 
@@ -113,8 +137,8 @@ impl Device {
 ///
 /// While `ept` holds a pointer, it is a bound `rpmsg_device` whose endpoint
 /// exists: the pointer is cleared (under the mutex, so after any send in
-/// progress) by the driver's remove callback, before the rpmsg core destroys
-/// the endpoint.
+/// progress) before the rpmsg core destroys the endpoint, by our remove
+/// callback or, when [`Driver::probe`] fails, by our probe callback.
 #[pin_data]
 pub(crate) struct Sender {
     #[pin]
@@ -166,6 +190,15 @@ struct Bound<T: Driver> {
     data: Pin<KBox<T::Data>>,
 }
 
+impl<T: Driver> Bound<T> {
+    /// The driver's teardown of a channel, before the endpoint goes: no
+    /// more sends (waiting for one in progress), then [`Driver::remove`].
+    fn unbind(&self, dev: &Device) {
+        self.sender.revoke();
+        T::remove(dev, &self.data);
+    }
+}
+
 /// A registered rpmsg driver; unregistering unbinds every channel.
 ///
 /// # Invariants
@@ -207,29 +240,53 @@ impl<T: Driver> Registration<T> {
     }
 
     extern "C" fn probe_callback(raw: *mut bindings::rpmsg_device) -> c_int {
-        // SAFETY: The rpmsg core passes a valid device being bound.
-        let dev = unsafe { Device::from_raw(raw) };
         let Some(rpdev) = NonNull::new(raw) else {
             return EINVAL.to_errno();
         };
-        let bound = Sender::new(rpdev).and_then(|sender| {
-            let data = T::probe(dev, sender.clone())?;
-            Ok(KBox::new(Bound::<T> { sender, data }, GFP_KERNEL)?)
-        });
-        let data = match bound {
-            Ok(b) => KBox::into_raw(b),
-            Err(e) => return e.to_errno(),
-        };
-        // Publish before the callback can look for it.
-        dev.drvdata().store(data.cast(), Ordering::Release);
-        // SAFETY: The device is being bound (we are in probe). On failure
-        // devm_add_action_or_reset() runs `drop_data` immediately.
-        unsafe {
+        // SAFETY: The rpmsg core passes a valid device being bound.
+        let dev = unsafe { Device::from_raw(raw) };
+        // First the devres action: nothing is published yet, so if this or
+        // a later step fails it finds nothing to drop (see the module docs).
+        // SAFETY: The device is being bound (we are in probe) and stays valid
+        // while devres runs its actions. On failure
+        // `devm_add_action_or_reset()` runs `drop_data` at once, which finds
+        // no data.
+        let ret = unsafe {
             bindings::devm_add_action_or_reset(
                 ptr::addr_of_mut!((*raw).dev),
                 Some(Self::drop_data),
                 raw.cast(),
             )
+        };
+        if ret != 0 {
+            return ret;
+        }
+        match Self::bind(dev, rpdev) {
+            Ok(bound) => {
+                // Publish: the receive callback delivers to the data from
+                // here on. Nothing can fail after this.
+                dev.drvdata()
+                    .store(KBox::into_raw(bound).cast(), Ordering::Release);
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// Creates the data of a channel being bound. Every allocation is done
+    /// before [`Driver::probe`], so nothing can fail after it succeeded.
+    fn bind(dev: &Device, rpdev: NonNull<bindings::rpmsg_device>) -> Result<KBox<Bound<T>>> {
+        let sender = Sender::new(rpdev)?;
+        let slot = KBox::<Bound<T>>::new_uninit(GFP_KERNEL)?;
+        match T::probe(dev, sender.clone()) {
+            Ok(data) => Ok(KBox::write(slot, Bound { sender, data })),
+            Err(e) => {
+                // The driver may have kept clones of the sender in objects
+                // that outlive the failed probe; the endpoint goes away when
+                // we return.
+                sender.revoke();
+                Err(e)
+            }
         }
     }
 
@@ -263,8 +320,7 @@ impl<T: Driver> Registration<T> {
         // SAFETY: Published by `probe_callback`, dropped only by devres
         // after this callback returns.
         let bound = unsafe { &*data };
-        bound.sender.revoke();
-        T::remove(dev, &bound.data);
+        bound.unbind(dev);
     }
 
     extern "C" fn rx_callback(
