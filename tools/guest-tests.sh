@@ -18,9 +18,18 @@ dmesg -c >/dev/null
 insmod qda.ko || { echo "FATAL: qda.ko failed to load"; exit 1; }
 echo "== kunit"
 dmesg | sed -n 's/^\[[^]]*\] //p' | grep -E '^ *(# Subtest:|(not )?ok [0-9]+ )' | sed 's/^/KUNIT: /'
-for t in qda_test qda_gem_test qda_rpc_test qda_iommu_test qda_priv_test fastrpc_test; do
+for t in qda_test qda_gem_test qda_rpc_test qda_iommu_test qda_priv_test qda_fault_test \
+		fastrpc_test; do
 	echo "== kselftest $t"
 	./$t || st=1
+	# qda_fault_test reloads qda.ko with a short kernel_timeout_ms and a
+	# small max_memory_mb, and loads it as usual again at its end; should
+	# it not get there, the suites after it still find the usual load.
+	if [ -e /tmp/qda-fault-params ]; then
+		echo "# $t left qda.ko loaded with: $(cat /tmp/qda-fault-params)"
+		rmmod qda && insmod qda.ko || st=1
+		rm -f /tmp/qda-fault-params
+	fi
 done
 # The same remote-call scenarios through both drivers, in this boot.
 for d in fastrpc qda; do
