@@ -45,13 +45,13 @@
 #define FAILSLAB	"/sys/kernel/debug/failslab"
 
 /* Module parameters of the kcall and hog cases. */
-#define TIMEOUT_MS	1500
+#define TIMEOUT_MS	3000
 #define MEM_CAP_MB	32
-#define PARAMS		"kernel_timeout_ms=1500 max_memory_mb=32"
+#define PARAMS		"kernel_timeout_ms=3000 max_memory_mb=32"
 /* Which parameters qda.ko was loaded with by this test (absent: none). */
 #define PARAMS_MARK	"/tmp/qda-fault-params"
 /* A late answer: this much after the request, well past TIMEOUT_MS. */
-#define LATE_MS		2500
+#define LATE_MS		5000
 /* qda.ko's default max_inflight. */
 #define MAX_INFLIGHT	64
 /* Session slots of the mock's cdsp: CBs 1, 2, 4 and CB 3 with two. */
@@ -244,15 +244,25 @@ static int child_works(const char *dsp, int close_fd)
 	if (!pid) {
 		if (close_fd >= 0)
 			close(close_fd);
+		int ret = -ENODEV, step = 10;
+
 		fd = qda_open_dsp(dsp);
-		if (fd < 0)
-			_exit(10);
-		if (qda_create_plain(fd))
-			_exit(11);
-		if (skel_open_h(fd, &h))
-			_exit(12);
-		if (echo_ok(fd, h))
-			_exit(13);
+		if (fd >= 0) {
+			step++;
+			ret = qda_create_plain(fd);
+		}
+		if (!ret) {
+			step++;
+			ret = skel_open_h(fd, &h);
+		}
+		if (!ret) {
+			step++;
+			ret = echo_ok(fd, h);
+		}
+		if (ret) {
+			fprintf(stderr, "# new process: step %d failed: %d\n", step, ret);
+			_exit(step);
+		}
 		close(fd);
 		_exit(0);
 	}
@@ -341,6 +351,17 @@ struct knob_state {
 	int set[NKNOBS];
 };
 
+/*
+ * The value for knob @i; QDA_FAULT_VERBOSE overrides the verbose ones (2
+ * logs a stack trace at every injected failure: which call sites fail).
+ */
+static const char *knob_value(size_t i)
+{
+	const char *v = getenv("QDA_FAULT_VERBOSE");
+
+	return v && strstr(knobs[i].path, "/verbose") ? v : knobs[i].value;
+}
+
 static int knobs_set(struct knob_state *ks)
 {
 	size_t i;
@@ -353,7 +374,7 @@ static int knobs_set(struct knob_state *ks)
 				return ret;
 			ks->set[i] = 1;
 		}
-		ret = write_str(knobs[i].path, knobs[i].value);
+		ret = write_str(knobs[i].path, knob_value(i));
 		if (ret)
 			return ret;
 	}
@@ -1599,6 +1620,159 @@ TEST_F_TIMEOUT(hog, memory_hog_next_to_good_process, 120)
 	EXPECT_EQ(0, echo_ok(fd, skel_h));
 	close(fd);
 	EXPECT_COUNTS("cdsp", 0, 0, 0, 3000);
+}
+
+/* ================= a slot needed while one is quarantined ================= */
+
+/*
+ * With every slot taken, a new process's first memory operation retries
+ * the releases of quarantined slots and of sessions no file uses; the
+ * first allocations of that retry fail here one by one. Each set-up:
+ * slot 0 quarantined (a process whose four release answers were lost),
+ * slot 1 held by a process that closed its file but keeps a mapping, the
+ * other three by holders; a failure must give every slot back.
+ */
+FIXTURE(quarantine) {
+	struct knob_state ks;
+};
+
+FIXTURE_SETUP(quarantine)
+{
+	if (access(FAIL_NTH, R_OK | W_OK) || access(FAILSLAB, F_OK) ||
+	    access(FAIL_PAGE_ALLOC, F_OK))
+		SKIP(return, "no fail-nth, failslab or fail_page_alloc in this kernel");
+	ASSERT_EQ(0, ensure_params(PARAMS));
+	mock_control("clear cdsp");
+	ASSERT_EQ(0, wait_counts("cdsp", 0, 0, 0, 5000));
+}
+
+FIXTURE_TEARDOWN_PARENT(quarantine)
+{
+	knobs_restore(&self->ks);
+	mock_control("clear cdsp");
+	wait_idle("cdsp", 10000);
+}
+
+/* Allocation points of the retry swept (the rest is in "sweep"). */
+#define RETRY_POINTS	4
+
+/*
+ * Forks a process that binds a session of cdsp and, with @pd, creates a
+ * PD (closing its file when told: a release), or else maps a buffer and
+ * closes its file at once (a session only a buffer uses). It writes one
+ * byte to @ready[1] once set up (0: ok) and ends when @go[1] is closed.
+ */
+static pid_t slot_user(const int *ready, const int *go, int pd, int closes)
+{
+	pid_t pid = fork();
+	char r = 1, c;
+	uint32_t h;
+	void *p;
+	int fd;
+
+	if (pid)
+		return pid;
+	close(ready[0]);
+	close(go[1]);
+	if (pd) {
+		fd = open_pd("cdsp", &h);
+		if (fd >= 0)
+			r = 0;
+	} else {
+		fd = qda_open_dsp("cdsp");
+		if (fd >= 0 && !gem_create(fd, PG, &h)) {
+			p = gem_mmap(fd, h, PG);
+			if (p != MAP_FAILED)
+				r = 0;
+			if (closes)
+				close(fd);
+		}
+	}
+	if (write(ready[1], &r, 1) != 1)
+		_exit(1);
+	if (read(go[0], &c, 1) < 0)
+		_exit(1);
+	if (pd && closes)
+		close(fd);
+	_exit(0);
+}
+
+TEST_F_TIMEOUT(quarantine, acquire_retry_fails_cleanly, 300)
+{
+	int nth, n, ret, left, enomem = 0, ok = 0, other = 0;
+	int ready[2], go[2], i, st, fd;
+	pid_t q, users[4];
+	uint32_t h;
+	char r;
+
+	nth = open(FAIL_NTH, O_RDWR);
+	ASSERT_LE(0, nth);
+	for (n = 1; n <= RETRY_POINTS; n++) {
+		ASSERT_EQ(0, pipe(ready));
+		ASSERT_EQ(0, pipe(go));
+		/* Slot 0: every answer to the releases of its PD lost. */
+		q = slot_user(ready, go, 1, 1);
+		ASSERT_LT(0, q);
+		ASSERT_EQ(1, read(ready[0], &r, 1));
+		ASSERT_EQ(0, r);
+		ASSERT_EQ(0, mock_control("drop cdsp 4"));
+		close(go[1]);
+		ASSERT_EQ(q, waitpid(q, &st, 0));
+		mock_control("clear cdsp");
+		close(go[0]);
+		ASSERT_EQ(0, pipe(go));
+		/* Slot 1: only a buffer uses it; slots 2 to 4: holders. */
+		for (i = 0; i < 4; i++) {
+			users[i] = slot_user(ready, go, 0, i == 0);
+			ASSERT_LT(0, users[i]);
+			ASSERT_EQ(1, read(ready[0], &r, 1));
+			ASSERT_EQ(0, r) TH_LOG("slot user %d", i);
+		}
+
+		fd = qda_open_dsp("cdsp");
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, knobs_set(&self->ks));
+		ASSERT_EQ(0, fail_nth_set(nth, n));
+		ret = gem_create(fd, PG, &h);
+		left = fail_nth_get(nth);
+		fail_nth_set(nth, 0);
+		knobs_restore(&self->ks);
+		{
+			char sid[32] = "none";
+
+			fdinfo_get(0, fd, "qda-session", sid, sizeof(sid));
+			TH_LOG("point %d: %d, session %s", n, ret, sid);
+		}
+		if (left) {
+			EXPECT_EQ(0, ret);
+		} else if (ret == -ENOMEM) {
+			enomem++;
+		} else if (ret) {
+			other++;
+			TH_LOG("point %d: %d (%s), not ENOMEM", n, ret, strerror(-ret));
+		} else {
+			ok++;
+		}
+		close(fd);
+		close(go[1]);
+		for (i = 0; i < 4; i++)
+			waitpid(users[i], &st, 0);
+		close(go[0]);
+		close(ready[0]);
+		close(ready[1]);
+		/* Every slot comes back, the quarantined one too. */
+		EXPECT_EQ(CDSP_SLOTS, all_slots_work(-1)) TH_LOG("after point %d", n);
+		EXPECT_COUNTS("cdsp", 0, 0, 0, 3000);
+		if (left || _metadata->exit_code)
+			break;
+	}
+	close(nth);
+	printf("# sweep acquire retry: %d points%s, ENOMEM x%d, ok x%d\n",
+	       n > RETRY_POINTS ? RETRY_POINTS : n - 1,
+	       n > RETRY_POINTS ? " (the first)" : "", enomem, ok);
+	fflush(stdout);
+	EXPECT_EQ(0, other);
+	EXPECT_LT(0, enomem);
 }
 
 /* ================= the sweep, run ================= */
