@@ -99,14 +99,29 @@ static int wait_counts(const char *dsp, long long p, long long m, long long h, l
 			       dsp, __p, __m, __h, p, m, h);			\
 	} while (0)
 
-/* Waits up to @ms until @dsp answered (or dropped) every request. */
-static int wait_idle(const char *dsp, long ms)
+/*
+ * Requests of @dsp not answered (or dropped) yet, plus a bias that stays:
+ * a duplicated answer ("dup", earlier suites) counts twice.
+ */
+static long long outstanding(const char *dsp)
 {
-	long long end = now_ms() + ms;
 	struct mock_st s;
 
+	if (mock_status(dsp, &s))
+		return -1;
+	return s.received - s.answered - s.dropped;
+}
+
+/*
+ * Waits up to @ms until @dsp has answered (or dropped) every request, that
+ * is until outstanding() is back to @idle, its value when it was idle.
+ */
+static int wait_idle(const char *dsp, long long idle, long ms)
+{
+	long long end = now_ms() + ms;
+
 	for (;;) {
-		if (!mock_status(dsp, &s) && s.received <= s.answered + s.dropped)
+		if (outstanding(dsp) <= idle)
 			return 0;
 		if (now_ms() > end)
 			return -ETIMEDOUT;
@@ -181,6 +196,14 @@ static int ensure_params(const char *params)
 	if (qda_module_loaded("qda") && qda_rmmod("qda"))
 		return -EBUSY;
 	if (qda_sh("insmod %s/qda.ko %s", qda_moddir(), params))
+		return -EIO;
+	/*
+	 * A new qda.ko hands the adsp's remote heap to the DSP again with
+	 * its first static PD, which only a DSP restarted since accepts
+	 * (mock-dsp.rst).
+	 */
+	if (wait_node("adsp", 5000) || mock_control("restart adsp") ||
+	    wait_node("adsp", 5000))
 		return -EIO;
 	if (params[0]) {
 		if (write_str(PARAMS_MARK, params) && qda_sh("echo '%s' > %s", params, PARAMS_MARK))
@@ -1207,8 +1230,7 @@ FIXTURE_TEARDOWN_PARENT(kcall)
 {
 	mock_control("clear cdsp");
 	/* A clean DSP for the next case, whatever this one left. */
-	wait_idle("cdsp", 10000);
-	if (wait_counts("cdsp", 0, 0, 0, 100)) {
+	if (wait_counts("cdsp", 0, 0, 0, 4 * LATE_MS)) {
 		mock_control("restart cdsp");
 		wait_node("cdsp", 5000);
 	}
@@ -1233,7 +1255,7 @@ static void disarm(void)
 
 TEST_F_TIMEOUT(kcall, lost_answer_then_new_process_works, 120)
 {
-	long long t0, dt, mem;
+	long long t0, dt, mem, idle;
 	struct mock_st s0, s1;
 	struct drm_qda_map m;
 	struct drm_qda_munmap u;
@@ -1244,6 +1266,7 @@ TEST_F_TIMEOUT(kcall, lost_answer_then_new_process_works, 120)
 	uint8_t *p;
 
 	ASSERT_EQ(0, mock_status("cdsp", &s0));
+	idle = s0.received - s0.answered - s0.dropped;
 	fd = -1;
 	switch (variant->call) {
 	case K_ATTACH:
@@ -1262,6 +1285,7 @@ TEST_F_TIMEOUT(kcall, lost_answer_then_new_process_works, 120)
 		EXPECT_EQ(-ENOTCONN, invoke(fd, 0x300, SC(0, 0, 0), NULL));
 		/* QDA released what the DSP may have made, once answered. */
 		EXPECT_COUNTS("cdsp", 0, 0, 0, 4 * LATE_MS);
+		EXPECT_EQ(0, wait_idle("cdsp", idle, 4 * LATE_MS));
 		/* The same file sets up a PD now (a retried release first). */
 		ret = variant->call == K_ATTACH ? qda_attach(fd) : qda_create_plain(fd);
 		EXPECT_EQ(0, ret);
@@ -1378,7 +1402,7 @@ TEST_F_TIMEOUT(kcall, lost_answer_then_new_process_works, 120)
 		disarm();
 		EXPECT_EQ(-ETIMEDOUT, ret);
 		/* Asked again, once the late answer (if any) is in. */
-		EXPECT_EQ(0, wait_idle("cdsp", 2 * LATE_MS));
+		EXPECT_EQ(0, wait_idle("cdsp", idle, 2 * LATE_MS));
 		ASSERT_EQ(0, qda_get_param(fd, 255, 0, &v));
 		EXPECT_EQ(MOCK_CAP_MAGIC, v);
 		ASSERT_EQ(0, qda_get_param(fd, 6, 0, &v));
@@ -1386,7 +1410,7 @@ TEST_F_TIMEOUT(kcall, lost_answer_then_new_process_works, 120)
 		break;
 	}
 	/* The mock dropped exactly what it was told to. */
-	EXPECT_EQ(0, wait_idle("cdsp", 4 * LATE_MS));
+	EXPECT_EQ(0, wait_idle("cdsp", idle, 4 * LATE_MS));
 	ASSERT_EQ(0, mock_status("cdsp", &s1));
 	if (variant->drop)
 		EXPECT_EQ(s0.dropped + variant->drop, s1.dropped);
@@ -1650,7 +1674,10 @@ FIXTURE_TEARDOWN_PARENT(quarantine)
 {
 	knobs_restore(&self->ks);
 	mock_control("clear cdsp");
-	wait_idle("cdsp", 10000);
+	if (wait_counts("cdsp", 0, 0, 0, 4 * LATE_MS)) {
+		mock_control("restart cdsp");
+		wait_node("cdsp", 5000);
+	}
 }
 
 /* Allocation points of the retry swept (the rest is in "sweep"). */
