@@ -275,6 +275,10 @@ pub(crate) struct Engine {
     #[pin]
     table: SpinLockIrq<Table>,
     stats: Stats,
+    /// `Table::abandoned`, readable without the lock: lets [`Engine::reap`]
+    /// return without taking the table lock on every call. Written under
+    /// the lock; a stale 0 only delays reaping to a later call.
+    abandoned_hint: Atomic<usize>,
     /// The DSP's attribute table once queried (`None` inside: unsupported).
     #[pin]
     attributes: Mutex<Option<Option<KVec<u32>>>>,
@@ -309,6 +313,7 @@ impl Engine {
                     dead: false
                 }),
                 stats: Stats::new(),
+                abandoned_hint: Atomic::new(0),
                 attributes <- new_mutex!(None),
                 static_pd <- new_mutex!(StaticPd {
                     heap,
@@ -352,6 +357,9 @@ impl Engine {
     /// the lock (freeing DMA memory may sleep).
     fn reap(&self) {
         loop {
+            if self.abandoned_hint.load(Relaxed) == 0 {
+                return;
+            }
             let payload = {
                 let mut t = self.table.lock();
                 if t.abandoned == 0 {
@@ -372,6 +380,7 @@ impl Engine {
                 });
                 if found.is_some() {
                     t.abandoned -= 1;
+                    self.abandoned_hint.store(t.abandoned, Relaxed);
                 }
                 found
             };
@@ -448,6 +457,7 @@ impl Engine {
                     _keep: keep,
                 });
                 t.abandoned += 1;
+                self.abandoned_hint.store(t.abandoned, Relaxed);
             }
             return Err(if wait == Wait::Interrupted {
                 EINTR
