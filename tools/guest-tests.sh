@@ -27,6 +27,14 @@ for d in fastrpc qda; do
 	echo "== kselftest xval_test $d"
 	./xval_test $d || st=1
 done
+# The fuzzer for about a minute, seed from tools/run-tests ($1); kernel-made
+# calls time out after 500 ms so the answers its faults drop cost little.
+echo "== kselftest qda_fuzz"
+if rmmod qda && insmod qda.ko kernel_timeout_ms=500; then
+	./qda_fuzz -s "${1:-0}" -t 60 -n 100000000 || st=1
+else
+	echo "not ok 1 qda_fuzz # reloading qda.ko failed"; st=1
+fi
 # What the mock DSP saw over the whole run (translations and faults count
 # IOVA resolutions through the CBs' IOMMU domains; 0 without an IOMMU).
 echo "== mock DSP status"
