@@ -93,10 +93,12 @@ impl<T: Driver> Device<T> {
         fops.owner = this_module::<T::OwnerModule>().as_ptr();
         fops.open = Some(bindings::accel_open);
         fops.release = Some(bindings::drm_release);
-        fops.unlocked_ioctl = Some(bindings::drm_ioctl);
+        // `drm_ioctl()` behind a filter: core ioctls only as a render
+        // node has them (an accel file has no master; sys/helpers.c).
+        fops.unlocked_ioctl = Some(bindings::qda_accel_ioctl);
         #[cfg(CONFIG_COMPAT)]
         {
-            fops.compat_ioctl = Some(bindings::drm_compat_ioctl);
+            fops.compat_ioctl = Some(bindings::qda_accel_compat_ioctl);
         }
         fops.poll = Some(bindings::drm_poll);
         fops.read = Some(bindings::drm_read);

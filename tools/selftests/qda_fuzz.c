@@ -61,6 +61,7 @@
 #include "qda_rpc.h"
 
 #define NCHAN		4
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NFILES		8
 #define NOBJS		32
 #define NMAPS		16
@@ -205,6 +206,7 @@ struct fobj {
 	void *cpu;		/* CPU mapping (GEM mmap or dma-buf mmap), or NULL */
 	size_t cpulen;
 	int imported;		/* came in through PRIME_FD_TO_HANDLE */
+	int scattered;		/* the DSP sees it in several pieces */
 };
 
 struct fmap {
@@ -291,7 +293,7 @@ struct thr {
 	uint8_t arg[16384] __attribute__((aligned(64)));
 	uint8_t in[8192] __attribute__((aligned(64)));
 	uint8_t out[8192] __attribute__((aligned(64)));
-	char what[160];
+	char what[256];
 };
 
 static __thread int t_sigs;
@@ -400,21 +402,23 @@ static void judge(struct thr *t, int kind, int wf, int raced, long ret, int err)
 {
 	if (ret == -1) {
 		if (err >= 512 || !errno_documented(err)) {
-			fail("%s: errno %d (%s) is not a documented error: %s",
-			     kind_name[kind], err, strerror(err), t->what);
+			fail("worker %d.%d op %lld: %s: errno %d (%s) is not a documented error: %s",
+			     t->proc, t->idx, t->iter, kind_name[kind], err,
+			     strerror(err), t->what);
 			return;
 		}
 		if (wf && !raced && (err == EFAULT || err == EINVAL ||
 				     err == ENOENT || err == EBADF ||
 				     err == ENOTTY))
-			fail("%s: well-formed request failed with %s: %s",
-			     kind_name[kind], strerror(err), t->what);
+			fail("worker %d.%d op %lld: %s: well-formed request failed with %s: %s",
+			     t->proc, t->idx, t->iter, kind_name[kind],
+			     strerror(err), t->what);
 		return;
 	}
 	if (ret != 0 && kind != K_OPEN && kind != K_MMAP &&
 	    (ret > -4096 || !dsp_status_known(ret)) && !(ret > 0 && !wf))
-		fail("%s: returned 0x%lx, not a status of the mock DSP: %s",
-		     kind_name[kind], ret, t->what);
+		fail("worker %d.%d op %lld: %s: returned 0x%lx, not a status of the mock DSP: %s",
+		     t->proc, t->idx, t->iter, kind_name[kind], ret, t->what);
 }
 
 /*
@@ -425,9 +429,11 @@ static void judge(struct thr *t, int kind, int wf, int raced, long ret, int err)
 static void judge_raw(struct thr *t, long ret, int err)
 {
 	if (ret == -1 && (err <= 0 || err >= 134))
-		fail("INVOKE: errno %d: %s", err, t->what);
+		fail("worker %d.%d op %lld: INVOKE: errno %d: %s", t->proc,
+		     t->idx, t->iter, err, t->what);
 	else if (ret < 0 && ret > -4096 && ret != -1)
-		fail("INVOKE: returned %ld: %s", ret, t->what);
+		fail("worker %d.%d op %lld: INVOKE: returned %ld: %s", t->proc,
+		     t->idx, t->iter, ret, t->what);
 }
 
 /* ---- nodes and files ---- */
@@ -711,9 +717,14 @@ static void op_gem_create(struct thr *t)
 		unlock();
 		return;
 	}
+	/*
+	 * No room to track it: give it back (a GEM_CLOSE), unless its file
+	 * was closed meanwhile: the fd may name another file by now (files
+	 * are closed only after leaving the pool, under the lock).
+	 */
+	if (P.f[fslot].used && P.f[fslot].gen == fgen)
+		gem_close(fd, c->handle);
 	unlock();
-	/* No room to track it: give it back (a GEM_CLOSE). */
-	gem_close(fd, c->handle);
 }
 
 static void op_gem_close(struct thr *t)
@@ -955,6 +966,8 @@ static void op_prime_import(struct thr *t)
 	uint64_t size = 0;
 	long ret;
 	void *cpu = NULL;
+	char key[32], val[128], *seg;
+	int scattered;
 
 	mut = rchance(r, 5);
 	map = !rchance(r, 3);
@@ -1003,6 +1016,14 @@ static void op_prime_import(struct thr *t)
 		if (cpu == MAP_FAILED)
 			cpu = NULL;
 	}
+	/*
+	 * Without an IOMMU a dma-heap buffer reaches the DSP in pieces (fdinfo
+	 * says how many); a MAP or a call argument must lie in one of them,
+	 * EINVAL otherwise.
+	 */
+	snprintf(key, sizeof(key), "qda-buffer-%u", p->handle);
+	seg = strstr(fdinfo_get(0, fd, key, val, sizeof(val)) ? "" : val, "segments=");
+	scattered = !seg || strtol(seg + 9, NULL, 10) != 1;
 	lock();
 	s = FREE_SLOT(P.o, NOBJS);
 	if (s >= 0 && P.f[fslot].used && P.f[fslot].gen == fgen) {
@@ -1017,6 +1038,7 @@ static void op_prime_import(struct thr *t)
 				.used = 1, .file = fslot, .gen = ++P.gen,
 				.fgen = fgen, .handle = p->handle, .size = size,
 				.cpu = cpu, .cpulen = size, .imported = 1,
+				.scattered = scattered,
 			};
 			cpu = NULL;
 		}
@@ -1134,11 +1156,13 @@ static void op_unknown(struct thr *t)
 					     _IOC_READ | _IOC_WRITE };
 	/*
 	 * Core numbers whose zeroed argument names nothing (VERSION,
-	 * GET_UNIQUE, GET_CAP, GEM_FLINK, a mode and a syncobj ioctl the
-	 * accel device does not have): others would change handles or write
-	 * through pointers behind the pool's back.
+	 * GET_UNIQUE, GET_MAGIC, GET_CLIENT, GEM_FLINK, GET_CAP,
+	 * SET_CLIENT_CAP, SET_MASTER, DROP_MASTER, a mode and a syncobj
+	 * ioctl the accel device does not have): others would change
+	 * handles or write through pointers behind the pool's back.
 	 */
-	static const unsigned int core[] = { 0x00, 0x01, 0x0c, 0x0a, 0xa0, 0xbf };
+	static const unsigned int core[] = { 0x00, 0x01, 0x02, 0x05, 0x0a, 0x0c,
+					     0x0d, 0x1e, 0x1f, 0xa0, 0xbf };
 	/* Known QDA numbers without a DSP call or pool effect. */
 	static const unsigned int qda[] = { DRM_QDA_QUERY, DRM_QDA_GEM_MMAP_OFFSET,
 					    DRM_QDA_GET_PARAM };
@@ -1163,7 +1187,7 @@ static void op_unknown(struct thr *t)
 		((uint64_t *)t->arg)[0] = rnext(r) & 0xffff00ffULL;
 		break;
 	case 2:
-		nr = core[rbelow(r, 6)];
+		nr = core[rbelow(r, ARRAY_SIZE(core))];
 		break;
 	default: /* another driver's type */
 		type = rchance(r, 2) ? 'x' : 'Q';
@@ -1200,7 +1224,7 @@ static void op_init(struct thr *t)
 	struct drm_qda_init_create_static *cs = (void *)t->arg;
 	struct rnd *r = &t->r;
 	static const char audiopd[] = "audiopd";
-	int fd, chan, fslot, mut, how, kind;
+	int fd, chan, fslot, mut, how, kind, scattered = 0;
 	unsigned int fgen;
 	unsigned long req;
 	struct fobj o;
@@ -1261,6 +1285,7 @@ static void op_init(struct thr *t)
 			c->siglen = rbelow(r, c->filelen + 1);
 		} else if (how == 6 && pick_obj(rnext(r), fslot, 1, &o) >= 0) {
 			/* A shell in a GEM buffer of this file. */
+			scattered = o.scattered;
 			c->filefd = (int32_t)o.handle;
 			c->filelen = 1 + rbelow(r, o.size < 65536 ? o.size : 65536);
 		} else if (how == 7) {
@@ -1307,7 +1332,9 @@ static void op_init(struct thr *t)
 		 kind_name[kind], chan_name[chan], c->filelen, c->filefd,
 		 c->attrs, c->siglen);
 	ret = xioctl(t, kind, fd, req, arg);
-	judge(t, kind, !mut, file_changed(fslot, fgen), ret, errno);
+	/* A shell in a scattered import: as for MAP (see op_prime_import()). */
+	judge(t, kind, !mut && !(scattered && ret == -1 && errno == EINVAL),
+	      file_changed(fslot, fgen), ret, errno);
 	if (!ret)
 		set_pd(chan, 1);
 	else
@@ -1662,12 +1689,16 @@ static void op_invoke_gem(struct thr *t)
 	q.inv.sc = SC(m, 1, 1);
 	q.inv.args = (uintptr_t)a;
 	snprintf(t->what, sizeof(t->what),
-		 "INVOKE %s skel 0x%x method %d gem %u+0x%llx/0x%llx, arg1 fd %d len 0x%llx",
-		 chan_name[chan], h, m, o0.handle, (unsigned long long)off0,
-		 (unsigned long long)a[0].length, a[1].fd,
-		 (unsigned long long)a[1].length);
+		 "INVOKE %s skel 0x%x method %d gem %u%s (0x%llx, cpu %p/0x%zx)+0x%llx/0x%llx, arg1 fd %d len 0x%llx",
+		 chan_name[chan], h, m, o0.handle,
+		 o0.imported ? (o0.scattered ? " imported scattered" : " imported") : "",
+		 (unsigned long long)o0.size, o0.cpu, o0.cpulen,
+		 (unsigned long long)off0, (unsigned long long)a[0].length,
+		 a[1].fd, (unsigned long long)a[1].length);
 	ret = xioctl(t, K_INVOKE, fd, DRM_IOCTL_QDA_INVOKE, &q);
 	wf = !mut;
+	if (o0.scattered || (a[1].fd > 0 && o1.scattered))
+		wf &= !(ret == -1 && errno == EINVAL);
 	judge(t, K_INVOKE, wf,
 	      file_changed(fslot, fgen) || obj_changed(s0, o0.gen) ||
 	      (a[1].fd > 0 && obj_changed(s1, o1.gen)), ret, errno);
@@ -1838,11 +1869,13 @@ static void op_map(struct thr *t)
 		}
 	}
 	snprintf(t->what, sizeof(t->what),
-		 "MAP %s request %u handle %d offset 0x%x size 0x%llx attrs 0x%x (obj 0x%llx)",
+		 "MAP %s request %u handle %d offset 0x%x size 0x%llx attrs 0x%x (obj 0x%llx%s)",
 		 chan_name[chan], m->request, m->fd, m->offset,
-		 (unsigned long long)m->size, m->attrs, (unsigned long long)o.size);
+		 (unsigned long long)m->size, m->attrs, (unsigned long long)o.size,
+		 o.imported ? (o.scattered ? " imported scattered" : " imported") : "");
 	ret = xioctl(t, K_MAP, fd, DRM_IOCTL_QDA_MAP, m);
-	judge(t, K_MAP, !mut, file_changed(fslot, fgen) || obj_changed(s, o.gen), ret, errno);
+	judge(t, K_MAP, !mut && !(o.scattered && ret == -1 && errno == EINVAL),
+	      file_changed(fslot, fgen) || obj_changed(s, o.gen), ret, errno);
 	if (ret) {
 		mark_dead(fslot, fgen, errno);
 		return;
