@@ -66,7 +66,10 @@ pub(crate) trait Driver: Sized + 'static {
     fn import(dev: &Device<Self>, buf: DmaBuf) -> Result<ARef<gem::Object<Self::Object>>>;
 
     /// Called after PRIME import gave `file` the `handle`; an error deletes
-    /// the handle and fails the import.
+    /// the handle and fails the import. `ENOENT` says the handle names
+    /// nothing any more (user space closed it meanwhile): it fails the
+    /// import without deleting anything, as the number may have been given
+    /// to a new object by then.
     fn imported(dev: &Device<Self>, file: &File<Self>, handle: u32) -> Result;
 
     /// Writes driver-specific `key:\tvalue` lines to the file's fdinfo,
@@ -241,6 +244,8 @@ impl<T: Driver> Device<T> {
         };
         match T::imported(dev, file, h) {
             Ok(()) => 0,
+            // Closed by user space already; `h` may name another object.
+            Err(e) if e == ENOENT => e.to_errno(),
             Err(e) => {
                 // SAFETY: `h` is a handle of `file`.
                 unsafe { bindings::drm_gem_handle_delete(raw_file, h) };

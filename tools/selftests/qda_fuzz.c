@@ -245,6 +245,14 @@ static struct pool {
 	unsigned int gen;
 } P = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/*
+ * Serialises PRIME imports with GEM_CLOSE: an import may return a handle
+ * the file has already (its own export, or a dma-buf imported before),
+ * and one closed while it is being returned would leave the pool with a
+ * stale entry. Real clients do not race those; everything else may.
+ */
+static pthread_mutex_t hlock = PTHREAD_MUTEX_INITIALIZER;
+
 static void lock(void)
 {
 	pthread_mutex_lock(&P.lock);
@@ -722,8 +730,14 @@ static void op_gem_create(struct thr *t)
 	 * was closed meanwhile: the fd may name another file by now (files
 	 * are closed only after leaving the pool, under the lock).
 	 */
-	if (P.f[fslot].used && P.f[fslot].gen == fgen)
-		gem_close(fd, c->handle);
+	if (P.f[fslot].used && P.f[fslot].gen == fgen) {
+		unlock();
+		pthread_mutex_lock(&hlock);
+		lock();
+		if (P.f[fslot].used && P.f[fslot].gen == fgen)
+			gem_close(fd, c->handle);
+		pthread_mutex_unlock(&hlock);
+	}
 	unlock();
 }
 
@@ -736,6 +750,7 @@ static void op_gem_close(struct thr *t)
 
 	mut = rchance(r, 5);
 	keep = rchance(r, 4);
+	pthread_mutex_lock(&hlock);
 	lock();
 	s = PICK(P.o, NOBJS, rnext(r));
 	memset(c, 0, sizeof(*c));
@@ -761,10 +776,13 @@ static void op_gem_close(struct thr *t)
 	/* Never a live handle: the pool would lose track of it. */
 	if (mut)
 		c->handle = rchance(r, 2) ? (uint32_t)rnext(r) | 0x40000000u : 0;
+	if (fd >= 0) {
+		snprintf(t->what, sizeof(t->what), "GEM_CLOSE handle %u", c->handle);
+		ret = xioctl(t, K_GEM_CLOSE, fd, DRM_IOCTL_GEM_CLOSE, c);
+	}
+	pthread_mutex_unlock(&hlock);
 	if (fd < 0)
 		return;
-	snprintf(t->what, sizeof(t->what), "GEM_CLOSE handle %u", c->handle);
-	ret = xioctl(t, K_GEM_CLOSE, fd, DRM_IOCTL_GEM_CLOSE, c);
 	/* The fd may have been closed (and reused) meanwhile: always raced. */
 	judge(t, K_GEM_CLOSE, 0, 1, ret, errno);
 }
@@ -961,7 +979,7 @@ static void op_prime_import(struct thr *t)
 {
 	struct drm_prime_handle *p = (void *)t->arg;
 	struct rnd *r = &t->r;
-	int bs, fd, chan, fslot, mut, s, map;
+	int bs, fd, chan, fslot, mut, s, map, err;
 	unsigned int fgen, bgen = 0;
 	uint64_t size = 0;
 	long ret;
@@ -999,7 +1017,12 @@ static void op_prime_import(struct thr *t)
 	}
 	snprintf(t->what, sizeof(t->what), "PRIME_FD_TO_HANDLE %s fd %d flags 0x%x",
 		 chan_name[chan], p->fd, p->flags);
+	pthread_mutex_lock(&hlock);
 	ret = xioctl(t, K_PRIME_TO_HANDLE, fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, p);
+	err = errno;
+	if (ret)
+		pthread_mutex_unlock(&hlock);
+	errno = err;
 	lock();
 	s = !P.b[bs].used || P.b[bs].gen != bgen;
 	unlock();
@@ -1009,8 +1032,10 @@ static void op_prime_import(struct thr *t)
 		mark_dead(fslot, fgen, errno);
 		return;
 	}
-	if (mut)
+	if (mut) {
+		pthread_mutex_unlock(&hlock);
 		return;
+	}
 	if (map) {
 		cpu = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, p->fd, 0);
 		if (cpu == MAP_FAILED)
@@ -1044,6 +1069,7 @@ static void op_prime_import(struct thr *t)
 		}
 	}
 	unlock();
+	pthread_mutex_unlock(&hlock);
 	if (cpu)
 		munmap(cpu, size);
 }
@@ -2500,7 +2526,7 @@ int main(int argc, char **argv)
 		}
 		if (!alive)
 			break;
-		if (atomic_load(&sh->failed) && now - last_change > 5000)
+		if (atomic_load(&sh->failed) && now - last_change > 30000)
 			break;	/* something is stuck: report it */
 		if (budget_left() && mix64(&chaos) % 5 == 0)
 			chaos_step(&chaos, armed);
@@ -2521,6 +2547,8 @@ int main(int argc, char **argv)
 			printf("# worker %d.%d: %lld operations\n", i, j,
 			       (long long)atomic_load(&sh->thr[i][j].ops));
 	print_hist();
+	printf("# replay this run: qda_fuzz -s %llu -n %lld -p %d -j %d\n", g_seed,
+	       (long long)atomic_load(&sh->ioctls), g_procs, g_threads);
 
 	/* Everything is closed: no fault, every channel up, then the books. */
 	for (c = 0; c < NCHAN; c++) {
