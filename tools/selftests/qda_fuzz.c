@@ -32,7 +32,9 @@
  * It fails (TAP "not ok", exit 1) on:
  *  - an errno outside the ones the UAPI documents (any ioctl), a kernel-
  *    internal code (>= 512), or EFAULT/EINVAL/ENOENT/EBADF/ENOTTY on a well-
- *    formed request whose file and buffers no other thread touched meanwhile;
+ *    formed request whose file and buffers no other thread touched meanwhile
+ *    (EINVAL is fine for a MAP, call argument or shell in an import the DSP
+ *    sees in several pieces: dma-heap pages without an IOMMU, see fdinfo);
  *  - a wrong answer: echo, sum, checksum and fill results, the skel's fail
  *    code mapping (UAPI: raw DSP status, errno, or EIO), GET_PARAM values,
  *    QUERY names, DSP status codes the mock never returns;
