@@ -927,18 +927,11 @@ static int mock_control_fault(struct mock_channel *chan, const char *cmd,
 
 	if (arg && kstrtouint(arg, 0, &n))
 		return -EINVAL;
-	if (!arg && (!strcmp(cmd, "delay") || !strcmp(cmd, "workers")))
-		return -EINVAL;
-	if (!strcmp(cmd, "workers") && (n < 1 || n > MOCK_MAX_WORKERS))
+	if (!arg && !strcmp(cmd, "delay"))
 		return -EINVAL;
 
 	spin_lock_irqsave(&chan->lock, flags);
-	if (!strcmp(cmd, "workers")) {
-		/* Not a fault: "clear" leaves it. */
-		chan->nworkers = n;
-		if (chan->up && !list_empty(&chan->requests))
-			mock_kick_locked(chan);
-	} else if (!strcmp(cmd, "drop"))
+	if (!strcmp(cmd, "drop"))
 		f->drop = n;
 	else if (!strcmp(cmd, "dup"))
 		f->dup = n;
@@ -957,6 +950,24 @@ static int mock_control_fault(struct mock_channel *chan, const char *cmd,
 	spin_unlock_irqrestore(&chan->lock, flags);
 
 	return ret;
+}
+
+/* "workers <label> <n>": not a fault control, so "clear" leaves it. */
+static int mock_control_workers(struct mock_channel *chan, const char *arg)
+{
+	unsigned long flags;
+	unsigned int n;
+
+	if (!arg || kstrtouint(arg, 0, &n) || n < 1 || n > MOCK_MAX_WORKERS)
+		return -EINVAL;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	chan->nworkers = n;
+	if (chan->up && !list_empty(&chan->requests))
+		mock_kick_locked(chan);
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	return 0;
 }
 
 /* "resolve <label> <hexaddr>": 0 if the DSP address resolves to RAM. */
@@ -1013,6 +1024,10 @@ static ssize_t mock_control_write(struct file *file, const char __user *ubuf,
 
 	if (!strcmp(cmd, "resolve")) {
 		ret = mock_control_resolve(chan, args);
+		return ret ? ret : count;
+	}
+	if (!strcmp(cmd, "workers")) {
+		ret = mock_control_workers(chan, args);
 		return ret ? ret : count;
 	}
 	if (strcmp(cmd, "start") && strcmp(cmd, "stop") &&
