@@ -59,11 +59,13 @@ check: setup
 
 # Figures for QDA and the upstream fastrpc.ko on the same mock DSP, same
 # boot (Documentation/accel/qda/testing.rst, "Benchmarks"). BENCH_KERNEL=prod
-# (default) measures on the prod kernel, then boots the debug kernel once
-# more for the allocation counts (fail-nth exists only there; BENCH_ALLOC=0
-# skips that boot); BENCH_KERNEL=debug measures and counts in one debug
-# boot. BENCH_ARGS go to qda-bench. The guest output is kept in
-# build/bench/, and tools/bench/plot.py draws the charts from it.
+# (default) measures on the prod kernel, BENCH_KERNEL=debug on the test
+# kernel; then a short boot of the debug kernel (fail-nth exists only
+# there) with kmemleak and DMA-API debug off (their own metadata would
+# count, and an injected failure disables them) counts allocations per
+# call; BENCH_ALLOC=0 skips it. BENCH_ARGS go to qda-bench. The guest
+# output is kept in build/bench/, and tools/bench/plot.py draws the charts
+# from it.
 BENCH_KERNEL ?= prod
 BENCH_ALLOC ?= 1
 BENCH_OUT := $(BUILD)/bench
@@ -77,8 +79,9 @@ bench:
 	@st=0; \
 	$(MAKE) --no-print-directory QDA_KERNEL=$(BENCH_KERNEL) \
 		BENCH_LOG=$(BENCH_OUT)/bench-$(ARCH)-$(BENCH_KERNEL).txt bench-vm || st=1; \
-	if [ "$(BENCH_KERNEL)" = prod ] && [ "$(BENCH_ALLOC)" != 0 ]; then \
-		echo "== allocation counts (debug kernel, fail-nth)"; \
+	if [ "$(BENCH_ALLOC)" != 0 ]; then \
+		echo "== allocation counts (debug kernel, kmemleak=off dma_debug=off, fail-nth)"; \
+		QDA_VM_APPEND="$$QDA_VM_APPEND kmemleak=off dma_debug=off" \
 		$(MAKE) --no-print-directory QDA_KERNEL=debug BENCH_MODE=--alloc-only \
 			BENCH_LOG=$(BENCH_OUT)/alloc-$(ARCH)-debug.txt bench-vm || st=1; \
 	fi; \

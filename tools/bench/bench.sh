@@ -37,7 +37,7 @@ known_seg='DMA-API: qcom,fastrpc-cb [^ ]*: mapping sg segment longer than device
 known="$known_mmap|$known_seg"
 problems() {
 	dmesg | grep -E "$bad" | grep -Ev "$known" |
-		grep -Ev 'DMA-API: (preallocated|debugging enabled)' | grep .
+		grep -Ev 'DMA-API: (preallocated|debugging enabled|debugging disabled on kernel command line)' | grep .
 }
 # Protocol violations the mock DSP has counted on the cdsp channel so far.
 violations() {

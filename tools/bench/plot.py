@@ -37,11 +37,195 @@ SCALE_ORDER = ("1 thread", "2 threads", "4 threads", "8 threads",
 RAW = re.compile(r"^raw (qda|fastrpc) (.+?): (.*)$")
 SCALE = re.compile(r"^(qda|fastrpc) null invoke (.+?): ([0-9.]+) calls/s")
 ALLOC = re.compile(r"^(qda|fastrpc) allocs (.+?): (\d+) allocations/call")
+TRACE = re.compile(r"^trace (qda|fastrpc) (.+?) #(\d+): (.*)$")
+
+BASIC = {"a": "i8", "b": "bool", "c": "char", "d": "f64", "e": "str",
+         "f": "f32", "h": "u8", "i": "isize", "j": "usize", "l": "i32",
+         "m": "u32", "n": "i128", "o": "u128", "s": "i16", "t": "u16",
+         "u": "()", "v": "...", "x": "i64", "y": "u64", "z": "!",
+         "p": "_"}
+
+
+class V0:
+    """A Rust v0 symbol ("_R..."), demangled without generic arguments."""
+
+    def __init__(self, sym):
+        self.s, self.i = sym, 0
+
+    def peek(self):
+        return self.s[self.i] if self.i < len(self.s) else ""
+
+    def eat(self, c):
+        if self.peek() == c:
+            self.i += 1
+            return True
+        return False
+
+    def b62(self):
+        if self.eat("_"):
+            return 0
+        v = 0
+        while not self.eat("_"):
+            c = self.peek()
+            if not c:
+                raise ValueError
+            self.i += 1
+            v = v * 62 + ("0123456789abcdefghijklmnopqrstuvwxyz"
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ").index(c)
+        return v + 1
+
+    def ident(self):
+        if self.eat("s"):
+            self.b62()
+        self.eat("u")
+        j = self.i
+        while self.peek().isdigit():
+            self.i += 1
+        n = int(self.s[j:self.i])
+        self.eat("_")
+        name = self.s[self.i:self.i + n]
+        self.i += n
+        return name
+
+    def backref(self, f):
+        pos = self.b62() + 2
+        save, self.i = self.i, pos
+        try:
+            return f()
+        finally:
+            self.i = save
+
+    def path(self):
+        c = self.peek()
+        self.i += 1
+        if c == "C":
+            return self.ident()
+        if c == "N":
+            ns = self.peek()
+            self.i += 1
+            parent = self.path()
+            name = self.ident()
+            if ns == "C":
+                return f"{parent}::{{closure}}"
+            if ns.isupper() and not name:
+                return f"{parent}::{{{ns}}}"
+            return f"{parent}::{name}" if name else parent
+        if c == "M":
+            if self.eat("s"):
+                self.b62()
+            self.path()
+            return f"<{self.type()}>"
+        if c == "X":
+            if self.eat("s"):
+                self.b62()
+            self.path()
+            t = self.type()
+            return f"<{t} as {self.path()}>"
+        if c == "Y":
+            t = self.type()
+            return f"<{t} as {self.path()}>"
+        if c == "I":
+            p = self.path()
+            while not self.eat("E"):
+                self.generic()
+            return p
+        if c == "B":
+            return self.backref(self.path)
+        raise ValueError
+
+    def generic(self):
+        if self.eat("L"):
+            self.b62()
+        elif self.eat("K"):
+            self.const()
+        else:
+            self.type()
+
+    def const(self):
+        if self.eat("p"):
+            return
+        if self.eat("B"):
+            self.backref(self.const)
+            return
+        self.type()
+        self.eat("n")
+        while not self.eat("_"):
+            if not self.peek():
+                raise ValueError
+            self.i += 1
+
+    def type(self):
+        c = self.peek()
+        if c in BASIC:
+            self.i += 1
+            return BASIC[c]
+        self.i += 1
+        if c in "RQ":
+            if self.eat("L"):
+                self.b62()
+            return ("&" if c == "R" else "&mut ") + self.type()
+        if c in "PO":
+            return ("*const " if c == "P" else "*mut ") + self.type()
+        if c == "A":
+            t = self.type()
+            self.const()
+            return f"[{t}; _]"
+        if c == "S":
+            return f"[{self.type()}]"
+        if c == "T":
+            ts = []
+            while not self.eat("E"):
+                ts.append(self.type())
+            return "(" + ", ".join(ts) + ")"
+        if c == "F":
+            if self.eat("G"):
+                self.b62()
+            self.eat("U")
+            if self.eat("K"):
+                if not self.eat("C"):
+                    self.ident()
+            while not self.eat("E"):
+                self.type()
+            self.type()
+            return "fn(..)"
+        if c == "D":
+            if self.eat("G"):
+                self.b62()
+            traits = []
+            while not self.eat("E"):
+                traits.append(self.path())
+                while self.eat("p"):
+                    self.ident()
+                    self.type()
+            if self.eat("L"):
+                self.b62()
+            return "dyn " + " + ".join(traits)
+        if c == "B":
+            return self.backref(self.type)
+        self.i -= 1
+        return self.path()
+
+
+def demangle(sym):
+    """A kernel stack frame's symbol, with Rust v0 names demangled (the
+    qda crate's own paths without their "qda::")."""
+    base = sym.split(".")[0]
+    if not base.startswith("_R"):
+        return sym
+    try:
+        v = V0(base)
+        v.i = 2
+        while v.peek().isdigit():
+            v.i += 1
+        name = v.path()
+    except (ValueError, IndexError):
+        return sym
+    return name.replace("qda::", "")
 KERNEL = re.compile(r"^== qda / fastrpc \(kernel (.*)\)")
 
 
 def parse(path):
-    raw, scale, alloc, kernel = {}, {}, {}, None
+    raw, scale, alloc, kernel, trace = {}, {}, {}, None, []
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\n")
@@ -57,10 +241,15 @@ def parse(path):
             if m:
                 alloc[(m[1], m[2])] = int(m[3])
                 continue
+            m = TRACE.match(line)
+            if m:
+                frames = [demangle(f) for f in m[4].split(" < ")]
+                trace.append((m[1], m[2], int(m[3]), frames))
+                continue
             m = KERNEL.match(line)
             if m:
                 kernel = m[1]
-    return raw, scale, alloc, kernel
+    return raw, scale, alloc, kernel, trace
 
 
 def esc(s):
@@ -246,16 +435,17 @@ def main():
     ap.add_argument("files", nargs="+")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    raw, scale, alloc, kernel = {}, {}, {}, None
+    raw, scale, alloc, kernel, trace = {}, {}, {}, None, []
     for f in args.files:
         try:
-            r, s, a, k = parse(f)
+            r, s, a, k, t = parse(f)
         except OSError as e:
             print(f"plot: {f}: {e.strerror}", file=sys.stderr)
             return 1
         raw.update(r)
         scale.update(s)
         alloc.update(a)
+        trace += t
         kernel = kernel or k
     label = f"{args.name}, kernel {kernel}" if kernel else args.name
     ok = True
@@ -280,6 +470,10 @@ def main():
             q = alloc.get(("qda", what), "-")
             r = alloc.get(("fastrpc", what), "-")
             print(f"  {what:<20} {q!s:>6} {r!s:>8}")
+    if trace:
+        print("where they are (allocator's caller < its callers):")
+        for d, what, n, frames in trace:
+            print(f"  {d} {what} #{n}: {' < '.join(frames[:3])}")
     return 0 if ok else 1
 
 

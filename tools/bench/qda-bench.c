@@ -62,8 +62,10 @@
  * with the mock DSP's cdsp set to 8 workers ("workers cdsp 8" on its
  * control file; back to 1 afterwards); total calls/s.
  *
- * Allocations per call (kernels with /proc/thread-self/fail-nth, i.e. the
- * debug kernel; --alloc-only does nothing else): on a warm session, the
+ * Allocations per call (--alloc-only, and nothing else then; on a kernel
+ * with /proc/thread-self/fail-nth, i.e. the debug kernel, booted with
+ * kmemleak=off dma_debug=off so that only the drivers' own allocations
+ * count, see Documentation/accel/qda/testing.rst): on a warm session, the
  * fallible allocation points (slab and page allocator, sleeping ones
  * included) of a null invoke, a 4 B echo and an invoke with a GEM (qda) or
  * dma-buf (fastrpc) argument, counted by failing the n-th one for n = 1,
@@ -1418,6 +1420,84 @@ static int count_points(struct sess *s, int fd,
 	return -E2BIG;
 }
 
+/* Allocator frames: the caller of interest is below them. */
+static const char * const alloc_frames[] = {
+	"dump_stack", "should_fail", "__should_fail", "fail_dump",
+	"prepare_alloc_pages", "__alloc_pages", "alloc_pages", "__alloc_frozen",
+	"alloc_frozen", "__kmalloc", "kmalloc", "kmem_cache_alloc",
+	"__kmem_cache_alloc", "__kvmalloc", "kvmalloc", "slab_", "___slab",
+	"__slab", "new_slab", "allocate_slab", "__dma_direct_alloc",
+	"dma_direct_alloc", "dma_alloc_attrs", "__get_free_pages", "krealloc",
+	"__do_krealloc", "get_page_from_freelist", "rmqueue", "kzalloc",
+	"kcalloc", "__kvzalloc", "kvzalloc", "kmalloc_array", "__kmalloc_array",
+};
+
+/*
+ * Which code makes the @n-th allocation point of @call: fails it with the
+ * fault-injection stack dump on (verbose 2) and prints the first frames
+ * below the allocator, read back from /dev/kmsg, as
+ * "trace <driver> <what> #<n>: <frame> < <caller> < ..." (symbols as the
+ * kernel prints them: Rust ones mangled; tools/bench/plot.py shortens
+ * them).
+ */
+static void trace_point(struct sess *s, int fd, const char *label, int n,
+			int (*call)(struct sess *s, int seq, double *t))
+{
+	char rec[2048], line[1536] = "";
+	int k, got = 0, in_trace = 0;
+	ssize_t r;
+	double t;
+
+	k = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (k < 0)
+		return;
+	lseek(k, 0, SEEK_END);
+	call(s, n, &t);
+	fail_nth_set(fd, n);
+	quiet = 1;
+	call(s, n, &t);
+	quiet = 0;
+	fail_nth_set(fd, 0);
+	while (got < 4 && (r = read(k, rec, sizeof(rec) - 1)) > 0) {
+		char *m = strchr(rec, ';'), *e;
+		size_t i;
+		int skip = 0;
+
+		rec[r] = 0;
+		if (!m)
+			continue;
+		m++;
+		e = strchr(m, '\n');
+		if (e)
+			*e = 0;
+		if (strstr(m, "Call Trace:")) {
+			in_trace = 1;
+			continue;
+		}
+		if (!in_trace)
+			continue;
+		while (*m == ' ')
+			m++;
+		if (!strncmp(m, "? ", 2) || *m == '<')
+			continue;
+		e = strchr(m, '+');
+		if (!e)
+			continue;
+		*e = 0;
+		for (i = 0; i < ARRAY_SIZE(alloc_frames); i++)
+			if (!strncmp(m, alloc_frames[i], strlen(alloc_frames[i])))
+				skip = 1;
+		if (skip && !got)
+			continue;
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+			 "%s%s", got ? " < " : "", m);
+		got++;
+	}
+	close(k);
+	printf("trace %s %s #%d: %s\n", s->be->name, label, n,
+	       got ? line : "(no stack dump: a __GFP_NOWARN allocation)");
+}
+
 static int bench_allocs(const struct backend *be)
 {
 	static const struct {
@@ -1475,6 +1555,13 @@ static int bench_allocs(const struct backend *be)
 		if (hi != lo)
 			printf("note: %s allocs %s: %d to %d fallible allocations per call over %d rounds\n",
 			       be->name, calls[i].label, lo, hi, ALLOC_ROUNDS);
+		/* Where they are: one stack dump per point. */
+		write_file(FAILSLAB "/verbose", "2");
+		write_file(FAIL_PAGE_ALLOC "/verbose", "2");
+		for (k = 1; k <= lo; k++)
+			trace_point(&s, fd, calls[i].label, k, calls[i].call);
+		write_file(FAILSLAB "/verbose", "0");
+		write_file(FAIL_PAGE_ALLOC "/verbose", "0");
 	}
 	if (opened && sess_close(&s) && !ret)
 		ret = -EIO;
@@ -1556,9 +1643,6 @@ int main(int argc, char **argv)
 	if (bench_invoke(be, small_n, echo_n, sum_n))
 		ret = 1;
 	if (bench_scaling(be))
-		ret = 1;
-	/* Last: injected failures must not disturb the figures. */
-	if (bench_allocs(be))
 		ret = 1;
 	return ret;
 }

@@ -338,12 +338,21 @@ static void mock_ept_release(struct kref *kref)
 	kfree(to_mock_ept(ept));
 }
 
-/* Note the service time of an answered @msg.  Under chan->lock. */
+/*
+ * The response in @msg goes to the callback now: note its service time.
+ * Before the callback runs, so that a caller the callback wakes finds it
+ * counted.  Any context.
+ */
 static void mock_svc_record(struct mock_channel *chan, struct mock_msg *msg)
 {
-	s64 ns = ktime_to_ns(ktime_sub(msg->t_tx, msg->t_rx));
-	u32 v = clamp_t(s64, ns, 0, U32_MAX);
+	unsigned long flags;
+	u32 v;
 
+	msg->t_tx = ktime_get();
+	v = clamp_t(s64, ktime_to_ns(ktime_sub(msg->t_tx, msg->t_rx)), 0,
+		    U32_MAX);
+
+	spin_lock_irqsave(&chan->lock, flags);
 	if (chan->svc_ring) {
 		chan->svc_ring[chan->svc_head] = v;
 		chan->svc_head = (chan->svc_head + 1) % MOCK_SVC_RING;
@@ -351,24 +360,20 @@ static void mock_svc_record(struct mock_channel *chan, struct mock_msg *msg)
 	chan->svc_count++;
 	chan->svc_sum += v;
 	chan->svc_max = max(chan->svc_max, v);
+	spin_unlock_irqrestore(&chan->lock, flags);
 }
 
-/*
- * Account for a finished message and free it; @answered: its response
- * went to the callback at msg->t_tx.  Any context.
- */
+/* Account for a finished message and free it.  Any context. */
 void mock_msg_done(struct mock_channel *chan, struct mock_msg *msg,
 		   bool answered)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&chan->lock, flags);
-	if (answered) {
+	if (answered)
 		chan->answered++;
-		mock_svc_record(chan, msg);
-	} else {
+	else
 		chan->dropped++;
-	}
 	spin_unlock_irqrestore(&chan->lock, flags);
 
 	kref_put(&msg->mept->ept.refcount, mock_ept_release);
@@ -384,7 +389,7 @@ static void mock_deliver_locked_cb(struct mock_channel *chan,
 
 	mutex_lock(&ept->cb_lock);
 	if (ept->cb) {
-		msg->t_tx = ktime_get();
+		mock_svc_record(chan, msg);
 		ept->cb(ept->rpdev, msg->data, msg->len, ept->priv,
 			RPMSG_ADDR_ANY);
 		answered = true;
@@ -417,7 +422,7 @@ static void mock_rx_work(struct irq_work *work)
 		list_del(&msg->node);
 		spin_lock_irqsave(&msg->mept->rx_lock, flags);
 		if (ept->cb) {
-			msg->t_tx = ktime_get();
+			mock_svc_record(chan, msg);
 			ept->cb(ept->rpdev, msg->data, msg->len, ept->priv,
 				RPMSG_ADDR_ANY);
 			answered = true;
