@@ -38,6 +38,8 @@ RAW = re.compile(r"^raw (qda|fastrpc) (.+?): (.*)$")
 SCALE = re.compile(r"^(qda|fastrpc) null invoke (.+?): ([0-9.]+) calls/s")
 ALLOC = re.compile(r"^(qda|fastrpc) allocs (.+?): (\d+) allocations/call")
 TRACE = re.compile(r"^trace (qda|fastrpc) (.+?) #(\d+): (.*)$")
+RUST_ALLOC = re.compile(r"kernel::alloc::|kernel::sync::arc::|"
+                        r"Allocator>::|::Kmalloc|::KVmalloc|::Vmalloc")
 
 BASIC = {"a": "i8", "b": "bool", "c": "char", "d": "f64", "e": "str",
          "f": "f32", "h": "u8", "i": "isize", "j": "usize", "l": "i32",
@@ -244,6 +246,9 @@ def parse(path):
             m = TRACE.match(line)
             if m:
                 frames = [demangle(f) for f in m[4].split(" < ")]
+                # The kernel crate's allocation wrappers say nothing.
+                while len(frames) > 1 and RUST_ALLOC.search(frames[0]):
+                    frames.pop(0)
                 trace.append((m[1], m[2], int(m[3]), frames))
                 continue
             m = KERNEL.match(line)

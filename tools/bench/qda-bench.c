@@ -1443,7 +1443,7 @@ static const char * const alloc_frames[] = {
 static void trace_point(struct sess *s, int fd, const char *label, int n,
 			int (*call)(struct sess *s, int seq, double *t))
 {
-	char rec[2048], line[1536] = "";
+	char rec[2048], line[4096] = "";
 	int k, got = 0, in_trace = 0;
 	ssize_t r;
 	double t;
@@ -1458,7 +1458,7 @@ static void trace_point(struct sess *s, int fd, const char *label, int n,
 	call(s, n, &t);
 	quiet = 0;
 	fail_nth_set(fd, 0);
-	while (got < 4 && (r = read(k, rec, sizeof(rec) - 1)) > 0) {
+	while (got < 8 && (r = read(k, rec, sizeof(rec) - 1)) > 0) {
 		char *m = strchr(rec, ';'), *e;
 		size_t i;
 		int skip = 0;
