@@ -142,7 +142,7 @@ GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-format-truncation -I$(QDA
 CLOCK_H := tools/selftests/qda_clock.h
 GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda-demo $(GUEST)/qda-clock $(GUEST)/qda_test \
 	$(GUEST)/fastrpc_test $(GUEST)/qda_gem_test $(GUEST)/qda_rpc_test $(GUEST)/qda_iommu_test \
-	$(GUEST)/qda_priv_test \
+	$(GUEST)/qda_priv_test $(GUEST)/qda_fault_test \
 	$(GUEST)/xval_test $(GUEST)/qda-bench
 
 guest: $(GUEST_BINS)

@@ -279,15 +279,24 @@ pub(crate) struct Session {
     /// Serialises attach/create/map/release of the session.
     #[pin]
     state: Mutex<PdState>,
-    /// Payloads of finished calls, for the next ones: no DMA allocation
-    /// per call. Only buffers the DSP is done with come back here (an
-    /// abandoned call keeps its payload until the DSP answers, and it is
+    /// Payloads and calls of finished calls, for the next ones: no DMA
+    /// allocation and no allocation of a [`Call`] per call. Only what the
+    /// DSP is done with comes back here (an abandoned call keeps its
+    /// payload and its slot keeps the call until the DSP answers; both are
     /// freed then, not pooled).
     #[pin]
-    payloads: Mutex<KVec<KBox<dyn Memory>>>,
+    payloads: Mutex<Pool>,
 }
 
-/// Payloads a session keeps for reuse.
+/// What a session keeps for its next calls.
+struct Pool {
+    /// Payload buffers, any size up to [`POOL_MAX`].
+    bufs: KVec<KBox<dyn Memory>>,
+    /// Finished calls, ready to be sent again ([`Call::renew`]).
+    calls: KVec<Arc<Call>>,
+}
+
+/// Payloads (and calls) a session keeps for reuse.
 const POOL_DEPTH: usize = 8;
 
 /// Largest payload kept for reuse; larger ones are allocated per call.
@@ -370,44 +379,64 @@ impl Session {
     /// session. A pooled buffer holds its last call's bytes (of this same
     /// process): callers overwrite what the DSP reads and zero what it may
     /// leave unwritten.
-    pub(crate) fn payload(&self, size: usize) -> Result<(KBox<dyn Memory>, bool)> {
-        if size > POOL_MAX {
-            return Ok((self.alloc(size)?, false));
-        }
-        {
+    ///
+    /// Also returns a [`Call`] to send it with: a pooled one, or a new one.
+    /// One lock round trip for both.
+    pub(crate) fn payload(&self, size: usize) -> Result<(KBox<dyn Memory>, bool, Arc<Call>)> {
+        let (buf, call) = {
             let mut pool = self.payloads.lock();
+            let call = pool.calls.pop();
             let best = pool
+                .bufs
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| m.size() >= size)
+                .filter(|(_, m)| size <= POOL_MAX && m.size() >= size)
                 .min_by_key(|(_, m)| m.size())
                 .map(|(i, _)| i);
-            if let Some(i) = best {
-                if let Ok(m) = pool.remove(i) {
-                    return Ok((m, true));
-                }
-            }
+            (best.and_then(|i| pool.bufs.remove(i).ok()), call)
+        };
+        let call = match call {
+            Some(c) => c,
+            None => Call::new()?,
+        };
+        if let Some(m) = buf {
+            return Ok((m, true, call));
         }
-        let m = self.alloc(size.next_power_of_two().min(POOL_MAX).max(size))?;
-        Ok((m, false))
+        let want = if size > POOL_MAX {
+            size
+        } else {
+            size.next_power_of_two().min(POOL_MAX).max(size)
+        };
+        Ok((self.alloc(want)?, false, call))
     }
 
-    /// Takes back the payload of a call the DSP answered.
-    pub(crate) fn recycle(&self, payload: KBox<dyn Memory>) {
-        if payload.size() > POOL_MAX {
-            return;
-        }
+    /// Takes back the payload and the call of a call the DSP answered.
+    pub(crate) fn recycle(&self, payload: KBox<dyn Memory>, call: Arc<Call>) {
+        // Outside the lock: a call still shared is dropped here.
+        let call = Call::renew(call);
         let mut pool = self.payloads.lock();
-        if pool.len() < POOL_DEPTH {
-            // Room was reserved when the session was made.
-            let _ = pool.push_within_capacity(payload);
-        }
+        // Room was reserved when the session was made; beyond it (or for
+        // a payload too large to keep) the value is dropped, after the lock.
+        let payload = if payload.size() <= POOL_MAX && pool.bufs.len() < POOL_DEPTH {
+            pool.bufs.push_within_capacity(payload).err().map(|e| e.0)
+        } else {
+            Some(payload)
+        };
+        let call = match call {
+            Some(c) if pool.calls.len() < POOL_DEPTH => {
+                pool.calls.push_within_capacity(c).err().map(|e| e.0)
+            }
+            other => other,
+        };
+        drop(pool);
+        drop(payload);
+        drop(call);
     }
 
     /// Payloads pooled now and their bytes.
     pub(crate) fn pooled(&self) -> (usize, usize) {
         let pool = self.payloads.lock();
-        (pool.len(), pool.iter().map(|m| m.size()).sum())
+        (pool.bufs.len(), pool.bufs.iter().map(|m| m.size()).sum())
     }
 
     /// Releases the DSP process (if any, and unless a file uses the
@@ -644,7 +673,10 @@ impl SessionPool {
                     },
                     GFP_KERNEL,
                 )?;
-                let pool = KVec::with_capacity(POOL_DEPTH, GFP_KERNEL)?;
+                let pool = Pool {
+                    bufs: KVec::with_capacity(POOL_DEPTH, GFP_KERNEL)?,
+                    calls: KVec::with_capacity(POOL_DEPTH, GFP_KERNEL)?,
+                };
                 let session = Arc::pin_init(
                     pin_init!(Session {
                         id,
@@ -686,18 +718,25 @@ impl SessionPool {
             // confirm, outside the lock (each is a call to the DSP):
             // quarantined slots, and sessions no file uses any more whose
             // buffers wait for such a release.
-            let mut retry = KVec::new();
+            // Room for every slot first: a quarantined slot moved to
+            // `Releasing` below must reach `settle()`, so nothing may fail
+            // once the first has moved.
+            let mut retry = KVec::with_capacity(slots.len(), GFP_KERNEL)?;
             for slot in slots.iter_mut() {
-                match &slot.state {
-                    SlotState::Quarantined(s) => {
-                        let s = s.clone();
-                        retry.push((s.clone(), true), GFP_KERNEL)?;
-                        slot.state = SlotState::Releasing(s);
-                    }
+                let entry = match &slot.state {
+                    SlotState::Quarantined(s) => (s.clone(), true),
                     SlotState::Owned {
                         session, files: 0, ..
-                    } => retry.push((session.clone(), false), GFP_KERNEL)?,
-                    _ => {}
+                    } => (session.clone(), false),
+                    _ => continue,
+                };
+                let (session, quarantined) = (entry.0.clone(), entry.1);
+                if retry.push_within_capacity(entry).is_err() {
+                    // Unreachable: one entry per slot was reserved.
+                    break;
+                }
+                if quarantined {
+                    slot.state = SlotState::Releasing(session);
                 }
             }
             drop(slots);

@@ -22,19 +22,13 @@
 //! abandoned the same way with `ETIMEDOUT`. When the channel goes away every
 //! call in flight fails at once with `EPIPE`, and so does every later call.
 //!
-//! Slot states (one [`Slot`] per context id, under the table lock):
+//! Slot states (free, in flight, done, abandoned) and who moves a slot
+//! between them are documented at [`Slot`], where they are declared.
 //!
-//! - *free*: `call` is `None`; `last_ctx` remembers the context of the call
-//!   it held last, so that a second answer to it counts as a duplicate.
-//! - *in flight*: `call` is `Some` with state `PENDING`; its caller waits.
-//!   The answer (or the channel going away) moves the call to `ANSWERED`
-//!   (or `FAILED`) and wakes the caller, who frees the slot.
-//! - *abandoned*: the caller stopped waiting (signal, timeout) while the call
-//!   was `PENDING`; `abandoned` holds what the DSP may still touch (payload,
-//!   GEM buffers, the caller's in-flight token). The slot stays taken until
-//!   the call is finished (answered, or the channel is dead); then the next
-//!   [`Engine::reap`] (at the start of every call, and at shutdown) frees the
-//!   slot and drops the leftovers outside the lock.
+//! Wire format: every payload and every message of the calls the kernel
+//! makes (attach, create, map, unmap, release, capability query) is
+//! encoded by `qda_proto.rs` ([`KernelMethod`], `CreateMsg`, ...); this
+//! file only decides what to send and keeps what the DSP may still use.
 //!
 //! Kernel-made calls with an unknown outcome leave state the DSP may hold:
 //! see `qda_cb.rs` for how sessions handle it (release, quarantine), and
@@ -49,7 +43,7 @@ use crate::{
     cb::{CallToken, Pd, PdState, Session},
     gem::Object,
     memory_manager::{dsp_addr, Memory},
-    proto::{self, PayloadLayout, Request, Response, Scalars},
+    proto::{self, KernelMethod, PayloadLayout, Request, Response, Scalars},
     sys::{
         rpmsg::Sender,
         sync::{Completion, Wait},
@@ -74,9 +68,20 @@ pub(crate) fn kernel_timeout_ms() -> u32 {
 /// Number of context slots (ids 1..=255).
 const SLOTS: usize = 255;
 
-/// State of a [`Call`].
+/// State of a [`Call`]; it only ever moves forward, under the table lock:
+///
+/// ```text
+///   PENDING --answer (handle_message)--> ANSWERED
+///      \------channel gone (shutdown)---> FAILED
+/// ```
+///
+/// Whoever moves it completes `done` (all waiters). A call that is not
+/// `PENDING` never changes again, so its caller reads `retval` without the
+/// lock once it saw the state.
 const PENDING: u32 = 0;
+/// The DSP answered; `retval` holds its return value.
 const ANSWERED: u32 = 1;
+/// The channel went away before an answer (`EPIPE`).
 const FAILED: u32 = 2;
 
 /// One remote call in flight.
@@ -107,7 +112,25 @@ impl Call {
     pub(crate) fn answered(&self) -> bool {
         self.state.load(Relaxed) == ANSWERED
     }
+
+    /// Makes a finished call ready to be sent again, if nothing else
+    /// holds it (a slot, a remembered release): the session keeps a few
+    /// for its next calls, so a call allocates nothing. `None` if it is
+    /// still shared (it is then just dropped).
+    pub(crate) fn renew(this: Arc<Self>) -> Option<Arc<Self>> {
+        let mut unique = Arc::into_unique_or_drop(this)?;
+        let c = unique.as_mut().project();
+        c.ctx.store(0, Relaxed);
+        c.state.store(PENDING, Relaxed);
+        c.retval.store(0, Relaxed);
+        c.done.reinit();
+        Some(unique.into())
+    }
 }
+
+/// GEM buffers a call passes by reference: on the stack (in the call's
+/// [`Keep`]) for up to [`SMALL_ARGS`] of them.
+pub(crate) type GemRefs = Scratch<Option<ARef<Object>>, SMALL_ARGS>;
 
 /// What a call keeps alive until the DSP is done with it, besides its
 /// payload: GEM buffers passed by reference, and the caller's place in its
@@ -115,7 +138,7 @@ impl Call {
 #[derive(Default)]
 pub(crate) struct Keep {
     /// Buffers the DSP may access.
-    pub(crate) _buffers: KVec<ARef<Object>>,
+    pub(crate) _buffers: GemRefs,
     /// The caller's in-flight token (user calls).
     pub(crate) _token: Option<CallToken>,
 }
@@ -126,6 +149,43 @@ struct Leftover {
     _keep: Keep,
 }
 
+/// One context id (slot index + 1). Its states and who moves it between
+/// them, all under the table lock:
+///
+/// ```text
+///            claim (Engine::call)              answer / shutdown
+///   free ----------------------------> in flight ------------------> done
+///    ^  call = Some, PENDING               |                           |
+///    |                                     | caller gave up (signal,   | caller
+///    |                                     | timeout) while PENDING    | retires
+///    |                                     v                           |
+///    |                                 abandoned --answer/shutdown-->  |
+///    |                                 (abandoned = Some, counted     |
+///    |                                  in Table::abandoned)           |
+///    +------- retire (the caller, or Engine::reap for abandoned) ------+
+/// ```
+///
+/// - *free*: `call` is `None`; the slot can be claimed. `last_ctx` is the
+///   context of the call it held last: a second answer to that context is
+///   a duplicate, any other one for this id is unknown.
+/// - *in flight*: `call` is `Some` and `PENDING`; the caller sleeps on
+///   `done`. A matching answer (the whole context, sequence included)
+///   moves it to `ANSWERED`; a context with this id but another sequence is
+///   stale and dropped.
+/// - *done*: the call is `ANSWERED` or `FAILED` and its caller, woken, is
+///   about to retire the slot; answers meanwhile count as duplicates.
+/// - *abandoned*: the caller returned (`EINTR`, `ETIMEDOUT`) while the call
+///   was `PENDING`. The slot stays claimed, so its id is not reused while
+///   the DSP may still answer, and `abandoned` owns the payload and the
+///   [`Keep`] (GEM buffers, in-flight token), so nothing the DSP may still
+///   write is freed or reused (a payload from the session pool included:
+///   it goes back to the pool only from a finished call). Once the call is
+///   finished (answered, or the channel is dead), [`Engine::reap`] retires
+///   the slot and drops the leftovers outside the lock; `reap` runs at the
+///   start of every call and at shutdown, and does nothing while
+///   `Table::abandoned` is 0.
+///
+/// Retiring moves the call's context to `last_ctx` and frees the slot.
 struct Slot {
     call: Option<Arc<Call>>,
     /// Context of the last call the slot held, to tell a duplicate answer
@@ -144,6 +204,11 @@ impl Slot {
     }
 }
 
+/// The context table of a channel (see [`Slot`] for the state machine).
+/// Slots are claimed cyclically from `next`, like `idr_alloc_cyclic()`, so
+/// a context id is reused as late as possible; `seq` (48 bits) is bumped
+/// per claim and makes every context value unique across reuse. Once
+/// `dead` is set (the channel went away) nothing is claimed again.
 struct Table {
     slots: KVec<Slot>,
     /// Slots holding an abandoned call's leftovers: [`Engine::reap`] has
@@ -210,6 +275,10 @@ pub(crate) struct Engine {
     #[pin]
     table: SpinLockIrq<Table>,
     stats: Stats,
+    /// `Table::abandoned`, readable without the lock: lets [`Engine::reap`]
+    /// return without taking the table lock on every call. Written under
+    /// the lock; a stale 0 only delays reaping to a later call.
+    abandoned_hint: Atomic<usize>,
     /// The DSP's attribute table once queried (`None` inside: unsupported).
     #[pin]
     attributes: Mutex<Option<Option<KVec<u32>>>>,
@@ -244,6 +313,7 @@ impl Engine {
                     dead: false
                 }),
                 stats: Stats::new(),
+                abandoned_hint: Atomic::new(0),
                 attributes <- new_mutex!(None),
                 static_pd <- new_mutex!(StaticPd {
                     heap,
@@ -287,6 +357,9 @@ impl Engine {
     /// the lock (freeing DMA memory may sleep).
     fn reap(&self) {
         loop {
+            if self.abandoned_hint.load(Relaxed) == 0 {
+                return;
+            }
             let payload = {
                 let mut t = self.table.lock();
                 if t.abandoned == 0 {
@@ -307,6 +380,7 @@ impl Engine {
                 });
                 if found.is_some() {
                     t.abandoned -= 1;
+                    self.abandoned_hint.store(t.abandoned, Relaxed);
                 }
                 found
             };
@@ -383,6 +457,7 @@ impl Engine {
                     _keep: keep,
                 });
                 t.abandoned += 1;
+                self.abandoned_hint.store(t.abandoned, Relaxed);
             }
             return Err(if wait == Wait::Interrupted {
                 EINTR
@@ -489,6 +564,17 @@ pub(crate) enum ArgData {
     },
 }
 
+impl Default for ArgData {
+    /// An empty inline argument (allocates nothing).
+    fn default() -> Self {
+        ArgData::Inline {
+            user: None,
+            data: KVec::new(),
+            len: 0,
+        }
+    }
+}
+
 impl ArgData {
     /// A kernel input buffer holding `bytes`.
     pub(crate) fn kernel_in(bytes: &[u8]) -> Result<Self> {
@@ -540,7 +626,7 @@ pub(crate) fn page_span(addr: u64, len: u64) -> Result<(u64, u64)> {
 }
 
 /// Arguments a call can have before its scratch space leaves the stack.
-const SMALL_ARGS: usize = 8;
+pub(crate) const SMALL_ARGS: usize = 8;
 
 /// Metadata bytes of [`SMALL_ARGS`] arguments (`40 * n + 388`), rounded up.
 const SMALL_META: usize = 1024;
@@ -548,19 +634,27 @@ const SMALL_META: usize = 1024;
 /// Scratch space for `len` elements: on the stack up to `N`, else on the
 /// heap. Keeps the common call (a handful of arguments) free of
 /// allocations.
-pub(crate) enum Scratch<T: Copy + Default, const N: usize> {
+pub(crate) enum Scratch<T: Default, const N: usize> {
     Stack([T; N], usize),
     Heap(KVec<T>),
 }
 
-impl<T: Copy + Default, const N: usize> Scratch<T, N> {
+impl<T: Default, const N: usize> Default for Scratch<T, N> {
+    fn default() -> Self {
+        Scratch::Stack(core::array::from_fn(|_| T::default()), 0)
+    }
+}
+
+impl<T: Default, const N: usize> Scratch<T, N> {
     /// `len` default elements.
     pub(crate) fn new(len: usize) -> Result<Self> {
         if len <= N {
-            return Ok(Scratch::Stack([T::default(); N], len));
+            return Ok(Scratch::Stack(core::array::from_fn(|_| T::default()), len));
         }
         let mut v = KVec::with_capacity(len, GFP_KERNEL)?;
-        v.resize(len, T::default(), GFP_KERNEL)?;
+        for _ in 0..len {
+            v.push(T::default(), GFP_KERNEL)?;
+        }
         Ok(Scratch::Heap(v))
     }
 
@@ -594,12 +688,14 @@ fn zero(mem: &dyn Memory, off: usize, len: usize) -> Result {
 /// A call's payload, built and ready to send.
 struct Prepared {
     payload: KBox<dyn Memory>,
+    /// The call to send it with, from the session's pool.
+    call: Arc<Call>,
     /// DSP address of the payload.
     base: u64,
     /// Offset of each inline argument in the payload.
     offsets: Scratch<usize, SMALL_ARGS>,
     /// GEM buffers the call passes by reference.
-    buffers: KVec<ARef<Object>>,
+    buffers: GemRefs,
 }
 
 /// Builds the payload of a call of method `sc` for `session` with `args`
@@ -630,7 +726,7 @@ fn prepare(session: &Session, sc: Scalars, args: &[ArgData]) -> Result<Prepared>
     let size = proto::page_align(total.max(1)).ok_or(EINVAL)?;
     let s = session;
     // From the session's pool when it has a buffer that fits.
-    let (payload, pooled) = s.payload(size)?;
+    let (payload, pooled, call) = s.payload(size)?;
     let base = dsp_addr(s.sid(), payload.dma_addr());
     let offsets_of = offsets.as_slice();
 
@@ -723,14 +819,17 @@ fn prepare(session: &Session, sc: Scalars, args: &[ArgData]) -> Result<Prepared>
 
     // GEM buffers stay alive while the DSP may use them, even if the call
     // is abandoned.
-    let mut buffers = KVec::new();
-    for a in args.iter() {
-        if let ArgData::Gem { obj, .. } = a {
-            buffers.push(obj.clone(), GFP_KERNEL)?;
-        }
+    let gems = args.iter().filter_map(|a| match a {
+        ArgData::Gem { obj, .. } => Some(obj),
+        ArgData::Inline { .. } => None,
+    });
+    let mut buffers = GemRefs::new(gems.clone().count())?;
+    for (dst, obj) in buffers.as_mut_slice().iter_mut().zip(gems) {
+        *dst = Some(obj.clone());
     }
     Ok(Prepared {
         payload,
+        call,
         base,
         offsets,
         buffers,
@@ -760,8 +859,10 @@ pub(crate) fn invoke(
         _buffers: p.buffers,
         _token: token,
     };
+    // The engine drops its reference before it returns (unless the call
+    // is abandoned, and then the slot keeps one): the call can be reused.
     let (retval, payload) = session.engine().call(
-        Call::new()?,
+        p.call.clone(),
         client_id,
         handle,
         sc,
@@ -775,8 +876,8 @@ pub(crate) fn invoke(
 
     // Inline outputs.
     let copied = copy_outputs(&*payload, offsets.as_slice(), args, inbufs, nbufs);
-    // The DSP is done with the payload: back to the pool.
-    session.recycle(payload);
+    // The DSP is done with the payload and the call: back to the pool.
+    session.recycle(payload, p.call);
     copied?;
     Ok(retval)
 }
@@ -818,28 +919,38 @@ pub(crate) fn init_memlen(filelen: u32) -> Result<usize> {
     want.checked_next_multiple_of(1 << 20).ok_or(EINVAL)
 }
 
-fn scalars(method: u8, inb: u8, outb: u8) -> Result<Scalars> {
-    Scalars::new(method, inb, outb).ok_or(EINVAL)
-}
-
 /// A call the kernel makes for `session`: `client_id` 0, session id (if
 /// any) in the arguments, bounded wait. Fails only with `ETIMEDOUT` or
 /// `EPIPE` once the request went out (the DSP may then hold state of it on
 /// `ETIMEDOUT`); any other error means nothing was sent.
 fn kernel_call(
     session: &Session,
-    handle: u32,
-    sc: Scalars,
+    method: KernelMethod,
     pd: u8,
     args: &mut [ArgData],
 ) -> Result<i32> {
-    invoke(session, 0, handle, sc, pd, args, WaitMode::Kernel, None)
+    invoke(
+        session,
+        0,
+        method.handle(),
+        method.scalars(),
+        pd,
+        args,
+        WaitMode::Kernel,
+        None,
+    )
 }
 
-fn client_id_bytes(session: &Session) -> Result<[u8; 4]> {
-    Ok(i32::try_from(session.id())
-        .map_err(|_| EINVAL)?
-        .to_le_bytes())
+/// The session's client id, as the DSP knows it.
+fn client_id(session: &Session) -> Result<i32> {
+    i32::try_from(session.id()).map_err(|_| EINVAL)
+}
+
+/// One page-list entry, encoded.
+fn phy_page_msg(page: proto::PhyPage) -> Result<[u8; proto::PHY_PAGE_SIZE]> {
+    let mut bytes = [0u8; proto::PHY_PAGE_SIZE];
+    page.write_to(&mut bytes, 0).map_err(|_| EINVAL)?;
+    Ok(bytes)
 }
 
 /// Whether a kernel call's error leaves the DSP's state unknown.
@@ -868,10 +979,12 @@ struct Shot {
 
 impl Shot {
     fn new(session: &Session) -> Result<Self> {
-        let args = [ArgData::kernel_in(&client_id_bytes(session)?)?];
-        let p = prepare(session, release_scalars()?, &args)?;
+        let args = [ArgData::kernel_in(&proto::client_id_msg(client_id(
+            session,
+        )?))?];
+        let p = prepare(session, KernelMethod::Release.scalars(), &args)?;
         Ok(Self {
-            call: Call::new()?,
+            call: p.call,
             payload: p.payload,
             base: p.base,
         })
@@ -879,14 +992,14 @@ impl Shot {
 
     /// Sends it to PD `pd` and waits (bounded) for the answer.
     fn fire(self, session: &Session, pd: u8) -> Result<i32> {
-        let sc = release_scalars()?;
+        let m = KernelMethod::Release;
         session
             .engine()
             .call(
                 self.call,
                 0,
-                proto::INIT_HANDLE,
-                sc,
+                m.handle(),
+                m.scalars(),
                 pd,
                 self.payload,
                 self.base,
@@ -895,10 +1008,6 @@ impl Shot {
             )
             .map(|(ret, _payload)| ret)
     }
-}
-
-fn release_scalars() -> Result<Scalars> {
-    scalars(proto::RMID_INIT_RELEASE, 1, 0)
 }
 
 /// Prepared release requests of a session with a DSP process, made before
@@ -954,10 +1063,11 @@ pub(crate) fn attach(session: &Session, pd: Pd) -> Result<i32> {
         return Err(EALREADY);
     }
     let kit = ReleaseKit::new(session, &mut st)?;
-    let mut args = [ArgData::kernel_in(&client_id_bytes(session)?)?];
-    let sc = scalars(proto::RMID_INIT_ATTACH, 1, 0)?;
+    let mut args = [ArgData::kernel_in(&proto::client_id_msg(client_id(
+        session,
+    )?))?];
     session.set_dsp_held(true);
-    match kernel_call(session, proto::INIT_HANDLE, sc, ctx_pd, &mut args) {
+    match kernel_call(session, KernelMethod::Attach, ctx_pd, &mut args) {
         Ok(0) => {
             st.pd = pd;
             st.kit = Some(kit);
@@ -982,14 +1092,41 @@ pub(crate) fn attach(session: &Session, pd: Pd) -> Result<i32> {
     }
 }
 
-/// The shell ELF of `INIT_CREATE`.
+/// The lengths of an `INIT_CREATE` shell file and of its signature: the
+/// one place their limits are checked.
+#[derive(Clone, Copy)]
+pub(crate) struct ShellLen {
+    file: u32,
+    sig: u32,
+}
+
+impl ShellLen {
+    /// `EFBIG` for a file over [`INIT_FILELEN_MAX`], `EINVAL` for a
+    /// signature longer than the file.
+    pub(crate) fn new(file: u32, sig: u32) -> Result<Self> {
+        if file > INIT_FILELEN_MAX {
+            return Err(EFBIG);
+        }
+        if sig > file {
+            return Err(EINVAL);
+        }
+        Ok(Self { file, sig })
+    }
+
+    /// Length of the file; 0 for none.
+    pub(crate) fn file(self) -> u32 {
+        self.file
+    }
+}
+
+/// Where the shell ELF of `INIT_CREATE` is (its lengths: [`ShellLen`]).
 pub(crate) enum Shell {
     /// No shell file.
     None,
-    /// `len` bytes at a user address.
-    User(u64, u32),
-    /// `len` bytes at the start of a GEM buffer.
-    Gem(ARef<Object>, u32, u32),
+    /// At a user address.
+    User(u64),
+    /// At the start of a GEM buffer, by its handle.
+    Gem(ARef<Object>, u32),
 }
 
 /// `INIT_CREATE`: creates the session's user PD with `shell`, process
@@ -997,28 +1134,23 @@ pub(crate) enum Shell {
 /// and signature length `siglen`. Returns the DSP's return value. On a lost
 /// answer (`ETIMEDOUT`) the process the DSP may have created is released
 /// at once; its init memory stays allocated until that is confirmed.
-pub(crate) fn create(session: &Session, shell: Shell, attrs: u32, siglen: u32) -> Result<i32> {
+pub(crate) fn create(session: &Session, shell: Shell, len: ShellLen, attrs: u32) -> Result<i32> {
     let mut st = session.state();
     clear_doubt(session, &mut st)?;
     if st.pd != Pd::None {
         return Err(EALREADY);
     }
-    let filelen = match &shell {
-        Shell::None => 0,
-        Shell::User(_, len) => *len,
-        Shell::Gem(obj, _, len) => {
-            if u64::from(*len) > obj.size() as u64 {
+    let (filelen, siglen) = match &shell {
+        Shell::None => (0, 0),
+        Shell::User(_) => (len.file, len.sig),
+        Shell::Gem(obj, _) => {
+            // The file must lie in the buffer.
+            if u64::from(len.file) > obj.size() as u64 {
                 return Err(EINVAL);
             }
-            *len
+            (len.file, len.sig)
         }
     };
-    if filelen > INIT_FILELEN_MAX {
-        return Err(EFBIG);
-    }
-    if siglen > filelen {
-        return Err(EINVAL);
-    }
     let mem = session.alloc(init_memlen(filelen)?)?;
     let kit = ReleaseKit::new(session, &mut st)?;
     let comm = crate::sys::current_comm();
@@ -1028,28 +1160,30 @@ pub(crate) fn create(session: &Session, shell: Shell, attrs: u32, siglen: u32) -
         .map_or(comm.len(), |p| p + 1);
     let name = comm.get(..end).ok_or(EINVAL)?;
     let namelen = u32::try_from(name.len()).map_err(|_| EINVAL)?;
-    let mut inbuf = KVec::with_capacity(24, GFP_KERNEL)?;
-    inbuf.extend_from_slice(&client_id_bytes(session)?, GFP_KERNEL)?;
-    for word in [namelen, filelen, 1, attrs, siglen] {
-        inbuf.extend_from_slice(&word.to_le_bytes(), GFP_KERNEL)?;
+    let inbuf = proto::CreateMsg {
+        client_id: client_id(session)?,
+        namelen,
+        filelen,
+        pageslen: 1,
+        attrs,
+        siglen,
     }
-    let page = proto::PhyPage {
+    .encode();
+    let page_bytes = phy_page_msg(proto::PhyPage {
         addr: dsp_addr(session.sid(), mem.dma_addr()),
         size: mem.size() as u64,
-    };
-    let mut page_bytes = [0u8; proto::PHY_PAGE_SIZE];
-    page.write_to(&mut page_bytes, 0).map_err(|_| EINVAL)?;
+    })?;
     let file = match shell {
         Shell::None => ArgData::kernel_in(&[])?,
-        Shell::User(addr, len) => ArgData::Inline {
+        Shell::User(addr) => ArgData::Inline {
             user: Some(addr),
             data: KVec::new(),
-            len: len as usize,
+            len: filelen as usize,
         },
-        Shell::Gem(obj, handle, len) => ArgData::Gem {
+        Shell::Gem(obj, handle) => ArgData::Gem {
             obj,
             offset: 0,
-            len: u64::from(len),
+            len: u64::from(filelen),
             user: 0,
             handle,
         },
@@ -1061,13 +1195,12 @@ pub(crate) fn create(session: &Session, shell: Shell, attrs: u32, siglen: u32) -
         ArgData::kernel_in(&page_bytes)?,
     ];
     let method = if attrs != 0 {
-        proto::RMID_INIT_CREATE_ATTR
+        KernelMethod::CreateAttr
     } else {
-        proto::RMID_INIT_CREATE
+        KernelMethod::Create
     };
-    let sc = scalars(method, 4, 0)?;
     session.set_dsp_held(true);
-    match kernel_call(session, proto::INIT_HANDLE, sc, proto::USER_PD, &mut args) {
+    match kernel_call(session, method, proto::USER_PD, &mut args) {
         Ok(0) => {
             st.pd = Pd::User;
             st.init_mem = Some(mem);
@@ -1167,25 +1300,28 @@ fn create_static_send(
 ) -> Result<i32> {
     let namelen = u32::try_from(name.len()).map_err(|_| EINVAL)?;
     let kit = ReleaseKit::new(session, st)?;
-    let mut inbuf = KVec::with_capacity(12, GFP_KERNEL)?;
-    inbuf.extend_from_slice(&client_id_bytes(session)?, GFP_KERNEL)?;
-    inbuf.extend_from_slice(&namelen.to_le_bytes(), GFP_KERNEL)?;
-    inbuf.extend_from_slice(&pageslen.to_le_bytes(), GFP_KERNEL)?;
-    let mut page_bytes = [0u8; proto::PHY_PAGE_SIZE];
-    proto::PhyPage {
+    let inbuf = proto::CreateStaticMsg {
+        client_id: client_id(session)?,
+        namelen,
+        pageslen,
+    }
+    .encode();
+    let page_bytes = phy_page_msg(proto::PhyPage {
         addr: heap.0,
         size: heap.1,
-    }
-    .write_to(&mut page_bytes, 0)
-    .map_err(|_| EINVAL)?;
+    })?;
     let mut args = [
         ArgData::kernel_in(&inbuf)?,
         ArgData::kernel_in(name)?,
         ArgData::kernel_in(&page_bytes)?,
     ];
-    let sc = scalars(proto::RMID_INIT_CREATE_STATIC, 3, 0)?;
     session.set_dsp_held(true);
-    match kernel_call(session, proto::INIT_HANDLE, sc, proto::USER_PD, &mut args) {
+    match kernel_call(
+        session,
+        KernelMethod::CreateStatic,
+        proto::USER_PD,
+        &mut args,
+    ) {
         Ok(0) => {
             st.pd = Pd::Static;
             st.kit = Some(kit);
@@ -1333,35 +1469,48 @@ pub(crate) const INLINE_MAX: usize = 64 << 20;
 /// The DSP's "unsupported API" status.
 const DSP_UNSUPPORTED_API: i32 = 0x8000_0414_u32 as i32;
 
+/// A DSP attribute id, below [`DSP_ATTRIBUTES`]: the one place that limit
+/// is checked.
+#[derive(Clone, Copy)]
+pub(crate) struct AttrId(usize);
+
+impl AttrId {
+    /// `EOVERFLOW` for an id the DSP has no attribute for.
+    pub(crate) fn new(id: u64) -> Result<Self> {
+        match usize::try_from(id) {
+            Ok(id) if id < DSP_ATTRIBUTES => Ok(Self(id)),
+            _ => Err(EOVERFLOW),
+        }
+    }
+}
+
 /// Returns DSP attribute `id`, querying the DSP's attribute table (handle 2,
 /// method 0) on first use and caching it for the channel. `EOPNOTSUPP` if
 /// the DSP has no such query.
-pub(crate) fn dsp_attribute(session: &Session, id: usize) -> Result<u32> {
-    if id >= DSP_ATTRIBUTES {
-        return Err(EOVERFLOW);
-    }
+pub(crate) fn dsp_attribute(session: &Session, id: AttrId) -> Result<u32> {
+    let AttrId(id) = id;
     let engine = session.engine();
     if let Some(v) = engine.cached_attribute(id) {
         return v;
     }
     let count = (DSP_ATTRIBUTES - 1) as u32;
     let mut args = [
-        ArgData::kernel_in(&count.to_le_bytes())?,
+        ArgData::kernel_in(&proto::capabilities_msg(count))?,
         ArgData::kernel_out((DSP_ATTRIBUTES - 1) * 4)?,
     ];
     let ret = kernel_call(
         session,
-        proto::CAPABILITY_HANDLE,
-        scalars(0, 1, 1)?,
+        KernelMethod::Capabilities,
         proto::ROOT_PD,
         &mut args,
     )?;
     let mut table = KVec::with_capacity(DSP_ATTRIBUTES, GFP_KERNEL)?;
-    // Attribute 0 is user space's to fill in.
-    table.push(0u32, GFP_KERNEL)?;
+    // Attribute 0 is user space's to fill in; the DSP's answer fills the
+    // rest (an answer shorter than asked leaves zeroes).
+    table.resize(DSP_ATTRIBUTES, 0u32, GFP_KERNEL)?;
     if ret == 0 {
-        for w in args[1].bytes().chunks_exact(4) {
-            table.push(u32::from_le_bytes([w[0], w[1], w[2], w[3]]), GFP_KERNEL)?;
+        if let Some(rest) = table.get_mut(1..) {
+            proto::capabilities_decode(args[1].bytes(), rest);
         }
     } else if ret != DSP_UNSUPPORTED_API {
         return dsp_result(ret).and(Err(EIO));
@@ -1388,14 +1537,6 @@ pub(crate) struct Mapping {
     /// hold the mapping, at an unknown address. Kept (with its buffer)
     /// until the DSP process is released.
     pub(crate) lost: bool,
-}
-
-fn vec_of<const N: usize>(items: [ArgData; N]) -> Result<KVec<ArgData>> {
-    let mut v = KVec::with_capacity(N, GFP_KERNEL)?;
-    for a in items {
-        v.push(a, GFP_KERNEL)?;
-    }
-    Ok(v)
 }
 
 /// The page-granular range `MAP` hands the DSP for `size` bytes at
@@ -1497,64 +1638,53 @@ fn map_send(
         addr: obj.data().dsp_addr_at(u64::from(offset), size)?,
         size,
     };
-    let mut page_bytes = [0u8; proto::PHY_PAGE_SIZE];
-    page.write_to(&mut page_bytes, 0).map_err(|_| EINVAL)?;
-    let cid = client_id_bytes(session)?;
-    let mut req = KVec::with_capacity(32, GFP_KERNEL)?;
-    let (method, mut args) = match request {
-        // struct { s32 client_id; u32 flags; u64 vaddr; s32 num; } (24 bytes)
+    let page_bytes = phy_page_msg(page)?;
+    let client_id = client_id(session)?;
+    // `num` counts the page list in bytes, as `fastrpc.c` sends it.
+    let num = proto::PHY_PAGE_SIZE as i32;
+    let (ret, out) = match request {
         1 => {
-            req.extend_from_slice(&cid, GFP_KERNEL)?;
-            req.extend_from_slice(&flags.to_le_bytes(), GFP_KERNEL)?;
-            req.extend_from_slice(&vaddrin.to_le_bytes(), GFP_KERNEL)?;
-            req.extend_from_slice(&(proto::PHY_PAGE_SIZE as u32).to_le_bytes(), GFP_KERNEL)?;
-            req.extend_from_slice(&[0u8; 4], GFP_KERNEL)?;
-            (
-                proto::RMID_INIT_MMAP,
-                vec_of([
-                    ArgData::kernel_in(&req)?,
-                    ArgData::kernel_in(&page_bytes)?,
-                    ArgData::kernel_out(8)?,
-                ])?,
-            )
+            let msg = proto::MmapMsg {
+                client_id,
+                flags,
+                vaddr: vaddrin,
+                num,
+            };
+            let mut args = [
+                ArgData::kernel_in(&msg.encode())?,
+                ArgData::kernel_in(&page_bytes)?,
+                ArgData::kernel_out(proto::MmapRsp::SIZE)?,
+            ];
+            let ret = kernel_call(session, KernelMethod::Mmap, pd, &mut args)?;
+            (ret, proto::MmapRsp::decode(args[2].bytes()))
         }
-        // struct { s32 client_id; s32 fd; s32 offset; u32 flags; u64 vaddrin;
-        //          s32 num; s32 data_len; } (32 bytes)
         2 => {
-            req.extend_from_slice(&cid, GFP_KERNEL)?;
-            req.extend_from_slice(&handle.to_le_bytes(), GFP_KERNEL)?;
-            req.extend_from_slice(&offset.to_le_bytes(), GFP_KERNEL)?;
-            req.extend_from_slice(&flags.to_le_bytes(), GFP_KERNEL)?;
-            req.extend_from_slice(&vaddrin.to_le_bytes(), GFP_KERNEL)?;
-            req.extend_from_slice(&(proto::PHY_PAGE_SIZE as u32).to_le_bytes(), GFP_KERNEL)?;
-            req.extend_from_slice(&0u32.to_le_bytes(), GFP_KERNEL)?;
-            (
-                proto::RMID_INIT_MEM_MAP,
-                vec_of([
-                    ArgData::kernel_in(&req)?,
-                    ArgData::kernel_in(&page_bytes)?,
-                    ArgData::kernel_in(&[])?,
-                    ArgData::kernel_out(8)?,
-                ])?,
-            )
+            let msg = proto::MemMapMsg {
+                client_id,
+                fd: i32::try_from(handle).map_err(|_| EINVAL)?,
+                // An s32 on the wire; the bits of the u32 offset, as the
+                // C driver's implicit conversion sends them.
+                offset: offset as i32,
+                flags,
+                vaddrin,
+                num,
+                data_len: 0,
+            };
+            let mut args = [
+                ArgData::kernel_in(&msg.encode())?,
+                ArgData::kernel_in(&page_bytes)?,
+                ArgData::kernel_in(&[])?,
+                ArgData::kernel_out(proto::MmapRsp::SIZE)?,
+            ];
+            let ret = kernel_call(session, KernelMethod::MemMap, pd, &mut args)?;
+            (ret, proto::MmapRsp::decode(args[3].bytes()))
         }
         _ => return Err(EINVAL),
     };
-    let inb = (args.len() - 1) as u8;
-    let ret = kernel_call(
-        session,
-        proto::INIT_HANDLE,
-        scalars(method, inb, 1)?,
-        pd,
-        &mut args,
-    )?;
     if ret != 0 {
         return Ok((ret, 0, size));
     }
-    let out = args.last().map(ArgData::bytes).unwrap_or(&[]);
-    let mut v = [0u8; 8];
-    v.copy_from_slice(out.get(..8).ok_or(EINVAL)?);
-    Ok((0, u64::from_le_bytes(v), size))
+    Ok((0, out.map_err(|_| EINVAL)?.vaddr, size))
 }
 
 /// `MUNMAP`: unmaps `m` from the session's DSP process. Returns the DSP's
@@ -1569,29 +1699,25 @@ pub(crate) fn unmap(session: &Session, m: &mut Mapping) -> Result<i32> {
         session.state().maps_live -= 1;
         return Ok(0);
     };
-    let mut req = KVec::with_capacity(24, GFP_KERNEL)?;
-    req.extend_from_slice(&client_id_bytes(session)?, GFP_KERNEL)?;
-    let method = if m.request == 1 {
-        // struct { s32 client_id; u64 vaddr; u64 size; } (24 bytes)
-        req.extend_from_slice(&[0u8; 4], GFP_KERNEL)?;
-        req.extend_from_slice(&m.dsp_vaddr.to_le_bytes(), GFP_KERNEL)?;
-        req.extend_from_slice(&m.size.to_le_bytes(), GFP_KERNEL)?;
-        proto::RMID_INIT_MUNMAP
+    let client_id = client_id(session)?;
+    let res = if m.request == 1 {
+        let msg = proto::MunmapMsg {
+            client_id,
+            vaddr: m.dsp_vaddr,
+            size: m.size,
+        };
+        let mut args = [ArgData::kernel_in(&msg.encode())?];
+        kernel_call(session, KernelMethod::Munmap, pd, &mut args)
     } else {
-        // struct { s32 client_id; s32 fd; u64 vaddrin; u64 len; } (24 bytes)
-        req.extend_from_slice(&m.handle.to_le_bytes(), GFP_KERNEL)?;
-        req.extend_from_slice(&m.dsp_vaddr.to_le_bytes(), GFP_KERNEL)?;
-        req.extend_from_slice(&m.size.to_le_bytes(), GFP_KERNEL)?;
-        proto::RMID_INIT_MEM_UNMAP
+        let msg = proto::MemUnmapMsg {
+            client_id,
+            fd: i32::try_from(m.handle).map_err(|_| EINVAL)?,
+            vaddrin: m.dsp_vaddr,
+            len: m.size,
+        };
+        let mut args = [ArgData::kernel_in(&msg.encode())?];
+        kernel_call(session, KernelMethod::MemUnmap, pd, &mut args)
     };
-    let mut args = [ArgData::kernel_in(&req)?];
-    let res = kernel_call(
-        session,
-        proto::INIT_HANDLE,
-        scalars(method, 1, 0)?,
-        pd,
-        &mut args,
-    );
     match res {
         Ok(0) => session.state().maps_live -= 1,
         Err(e) if outcome_unknown(e) => m.lost = true,

@@ -9,7 +9,7 @@
 
 use crate::{
     cb::{FileSession, Pd, SessionPool},
-    fastrpc::{self, ArgData, Engine, Shell},
+    fastrpc::{self, ArgData, AttrId, Engine, Shell, ShellLen},
     gem::{self, Object, QdaObject},
     proto::Scalars,
     rpmsg::Dsp,
@@ -344,22 +344,20 @@ fn init_create(
     args: &mut bindings::drm_qda_init_create,
     file: &accel::File<QdaAccel>,
 ) -> Result<i32> {
-    if args.filelen > fastrpc::INIT_FILELEN_MAX {
-        return Err(EFBIG);
-    }
+    let len = ShellLen::new(args.filelen, args.siglen)?;
     create_allowed(dev.data(), file.data().trust, args.attrs)?;
-    let shell = if args.filelen == 0 {
+    let shell = if len.file() == 0 {
         Shell::None
     } else if args.filefd > 0 {
         let handle = args.filefd as u32;
-        Shell::Gem(Object::lookup(file, handle)?, handle, args.filelen)
+        Shell::Gem(Object::lookup(file, handle)?, handle)
     } else if args.file != 0 {
-        Shell::User(args.file, args.filelen)
+        Shell::User(args.file)
     } else {
         return Err(EINVAL);
     };
     let session = file.data().session(dev)?;
-    fastrpc::create(session.session(), shell, args.attrs, args.siglen).and_then(fastrpc::dsp_result)
+    fastrpc::create(session.session(), shell, len, args.attrs).and_then(fastrpc::dsp_result)
 }
 
 /// Process attributes `INIT_CREATE` knows (the FastRPC library's
@@ -500,10 +498,7 @@ fn get_param(
     if args.pad != 0 {
         return Err(EINVAL);
     }
-    let id = usize::try_from(args.param).map_err(|_| EOVERFLOW)?;
-    if id >= fastrpc::DSP_ATTRIBUTES {
-        return Err(EOVERFLOW);
-    }
+    let id = AttrId::new(u64::from(args.param))?;
     let session = file.data().session(dev)?;
     args.value = u64::from(fastrpc::dsp_attribute(session.session(), id)?);
     Ok(0)
@@ -538,8 +533,11 @@ fn invoke(
         .reader()
         .read_slice(raw)?;
     }
-    let mut list = KVec::with_capacity(n, GFP_KERNEL)?;
-    for (i, chunk) in raw.chunks_exact(INVOKE_ARG_SIZE).enumerate() {
+    // On the stack for up to 8 arguments, like `raw`.
+    let mut list = fastrpc::Scratch::<ArgData, { fastrpc::SMALL_ARGS }>::new(n)?;
+    for (i, slot) in list.as_mut_slice().iter_mut().enumerate() {
+        let at = i * INVOKE_ARG_SIZE;
+        let chunk = raw.get(at..at + INVOKE_ARG_SIZE).ok_or(EINVAL)?;
         let word = |o: usize| -> Result<u64> {
             let b = chunk.get(o..o + 8).ok_or(EINVAL)?;
             let mut a = [0u8; 8];
@@ -575,9 +573,9 @@ fn invoke(
             // Handles must name a buffer.
             return Err(EINVAL);
         };
-        list.push(arg, GFP_KERNEL)?;
+        *slot = arg;
     }
     let session = file.data().session(dev)?;
-    fastrpc::user_invoke(session.session(), args.handle, sc, &mut list)
+    fastrpc::user_invoke(session.session(), args.handle, sc, list.as_mut_slice())
         .and_then(fastrpc::dsp_result)
 }

@@ -65,10 +65,60 @@ mod tests {
 #[kunit_tests(qda_fastrpc)]
 mod fastrpc_tests {
     use crate::{
-        fastrpc::{dsp_result, init_memlen, map_range, page_span},
+        fastrpc::{dsp_result, init_memlen, map_range, page_span, AttrId, Call, ShellLen},
         memory_manager::dsp_addr,
+        proto::{CreateMsg, KernelMethod, MunmapMsg},
     };
     use kernel::prelude::*;
+
+    #[test]
+    fn calls_are_reused_only_when_unshared() {
+        let Ok(call) = Call::new() else {
+            return;
+        };
+        let shared = call.clone();
+        // A slot (or a remembered release) still holds it: not reused.
+        assert!(Call::renew(call).is_none());
+        // The last holder gets it back, ready to be sent again.
+        let renewed = Call::renew(shared);
+        assert!(renewed.as_ref().is_some_and(|c| !c.answered()));
+    }
+
+    #[test]
+    fn limits_checked_once() {
+        assert!(ShellLen::new(2 << 20, 0).is_ok());
+        assert_eq!(ShellLen::new((2 << 20) + 1, 0).err(), Some(EFBIG));
+        assert_eq!(ShellLen::new(100, 101).err(), Some(EINVAL));
+        assert_eq!(ShellLen::new(100, 100).ok().map(ShellLen::file), Some(100));
+        assert!(AttrId::new(255).is_ok());
+        assert_eq!(AttrId::new(256).err(), Some(EOVERFLOW));
+        assert_eq!(AttrId::new(u64::MAX).err(), Some(EOVERFLOW));
+    }
+
+    #[test]
+    fn kernel_messages_in_the_kernel_build() {
+        // The same bytes as the host tests (proto/tests/kernel_msgs.rs).
+        assert_eq!(KernelMethod::Create.scalars().raw(), 0x0604_0000);
+        assert_eq!(KernelMethod::MemMap.scalars().raw(), 0x0a03_0100);
+        let m = CreateMsg {
+            client_id: 1,
+            namelen: 5,
+            filelen: 0,
+            pageslen: 1,
+            attrs: 0,
+            siglen: 0,
+        };
+        assert_eq!(
+            m.encode()[..16],
+            [1, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]
+        );
+        let u = MunmapMsg {
+            client_id: 2,
+            vaddr: 0x1000,
+            size: 0x2000,
+        };
+        assert_eq!(u.encode()[4..8], [0; 4]);
+    }
 
     #[test]
     fn page_spans() {

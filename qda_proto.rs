@@ -689,3 +689,419 @@ impl PayloadLayout {
         Some(cursor)
     }
 }
+
+/// A little-endian field writer over a fixed-size message.
+struct Writer<const N: usize> {
+    buf: [u8; N],
+    at: usize,
+}
+
+impl<const N: usize> Writer<N> {
+    fn new() -> Self {
+        Self { buf: [0; N], at: 0 }
+    }
+
+    fn put<const M: usize>(mut self, bytes: [u8; M]) -> Self {
+        // The message layouts below are fixed and covered by the tests: a
+        // field that does not fit would be a bug in this file, and is then
+        // left out rather than panicking.
+        if let Some(dst) = self
+            .at
+            .checked_add(M)
+            .and_then(|end| self.buf.get_mut(self.at..end))
+        {
+            dst.copy_from_slice(&bytes);
+        }
+        self.at = self.at.saturating_add(M);
+        self
+    }
+
+    fn u32(self, v: u32) -> Self {
+        self.put(v.to_le_bytes())
+    }
+
+    fn i32(self, v: i32) -> Self {
+        self.put(v.to_le_bytes())
+    }
+
+    fn u64(self, v: u64) -> Self {
+        self.put(v.to_le_bytes())
+    }
+
+    /// Padding the C compiler inserts (always zero on the wire).
+    fn pad(self, n: usize) -> Self {
+        let at = self.at.saturating_add(n);
+        Self { at, ..self }
+    }
+
+    fn done(self) -> [u8; N] {
+        self.buf
+    }
+}
+
+/// The methods of the init handle ([`INIT_HANDLE`]) the kernel calls by
+/// itself, and the capability query; each knows the scalars of its call,
+/// as `fastrpc.c` builds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelMethod {
+    /// Attach to the root or sensors PD: in the client id.
+    Attach,
+    /// Release the caller's process: in the client id.
+    Release,
+    /// Create a user PD: in [`CreateMsg`], the name, the shell file and
+    /// one [`PhyPage`] of init memory.
+    Create,
+    /// [`KernelMethod::Create`] with process attributes.
+    CreateAttr,
+    /// Create a static PD: in [`CreateStaticMsg`], the name and one
+    /// [`PhyPage`] (the remote heap, or empty).
+    CreateStatic,
+    /// Legacy map: in [`MmapMsg`] and one [`PhyPage`]; out [`MmapRsp`].
+    Mmap,
+    /// Legacy unmap: in [`MunmapMsg`].
+    Munmap,
+    /// Map with attributes: in [`MemMapMsg`], one [`PhyPage`] and an empty
+    /// buffer; out [`MmapRsp`].
+    MemMap,
+    /// Unmap of [`KernelMethod::MemMap`]: in [`MemUnmapMsg`].
+    MemUnmap,
+    /// DSP capability query on [`CAPABILITY_HANDLE`] method 0: in the
+    /// number of attributes wanted (a `u32`), out that many `u32`s.
+    Capabilities,
+}
+
+impl KernelMethod {
+    /// The handle the method is called on.
+    pub const fn handle(self) -> u32 {
+        match self {
+            Self::Capabilities => CAPABILITY_HANDLE,
+            _ => INIT_HANDLE,
+        }
+    }
+
+    /// The scalars word of the call.
+    pub const fn scalars(self) -> Scalars {
+        let (method, inb, outb) = match self {
+            Self::Attach => (RMID_INIT_ATTACH, 1, 0),
+            Self::Release => (RMID_INIT_RELEASE, 1, 0),
+            Self::Create => (RMID_INIT_CREATE, 4, 0),
+            Self::CreateAttr => (RMID_INIT_CREATE_ATTR, 4, 0),
+            Self::CreateStatic => (RMID_INIT_CREATE_STATIC, 3, 0),
+            Self::Mmap => (RMID_INIT_MMAP, 2, 1),
+            Self::Munmap => (RMID_INIT_MUNMAP, 1, 0),
+            Self::MemMap => (RMID_INIT_MEM_MAP, 3, 1),
+            Self::MemUnmap => (RMID_INIT_MEM_UNMAP, 1, 0),
+            Self::Capabilities => (0, 1, 1),
+        };
+        // Every method above is below 32: `new` cannot fail.
+        match Scalars::new(method, inb, outb) {
+            Some(sc) => sc,
+            None => Scalars(0),
+        }
+    }
+}
+
+/// The client id argument of [`KernelMethod::Attach`] and
+/// [`KernelMethod::Release`] (an `int`).
+pub fn client_id_msg(client_id: i32) -> [u8; 4] {
+    client_id.to_le_bytes()
+}
+
+/// The first argument of a create (`struct fastrpc_create_process_inbuf`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CreateMsg {
+    /// Client id of the session.
+    pub client_id: i32,
+    /// Length of the process name, its NUL included.
+    pub namelen: u32,
+    /// Length of the shell file.
+    pub filelen: u32,
+    /// Number of [`PhyPage`]s of init memory (1).
+    pub pageslen: u32,
+    /// Process attributes (0 with [`KernelMethod::Create`]).
+    pub attrs: u32,
+    /// Length of the signature at the end of the shell file.
+    pub siglen: u32,
+}
+
+impl CreateMsg {
+    /// Encoded size.
+    pub const SIZE: usize = 24;
+
+    /// Encodes the message.
+    pub fn encode(&self) -> [u8; Self::SIZE] {
+        Writer::new()
+            .i32(self.client_id)
+            .u32(self.namelen)
+            .u32(self.filelen)
+            .u32(self.pageslen)
+            .u32(self.attrs)
+            .u32(self.siglen)
+            .done()
+    }
+
+    /// Decodes the message from the front of `bytes`.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
+        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
+        Ok(Self {
+            client_id: r.i32()?,
+            namelen: r.u32()?,
+            filelen: r.u32()?,
+            pageslen: r.u32()?,
+            attrs: r.u32()?,
+            siglen: r.u32()?,
+        })
+    }
+}
+
+/// The first argument of a static create (`fastrpc_init_create_static`'s
+/// `inbuf`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CreateStaticMsg {
+    /// Client id of the session.
+    pub client_id: i32,
+    /// Length of the PD name, its NUL included.
+    pub namelen: u32,
+    /// Number of [`PhyPage`]s of remote heap that follow (0 or 1).
+    pub pageslen: u32,
+}
+
+impl CreateStaticMsg {
+    /// Encoded size.
+    pub const SIZE: usize = 12;
+
+    /// Encodes the message.
+    pub fn encode(&self) -> [u8; Self::SIZE] {
+        Writer::new()
+            .i32(self.client_id)
+            .u32(self.namelen)
+            .u32(self.pageslen)
+            .done()
+    }
+
+    /// Decodes the message from the front of `bytes`.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
+        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
+        Ok(Self {
+            client_id: r.i32()?,
+            namelen: r.u32()?,
+            pageslen: r.u32()?,
+        })
+    }
+}
+
+/// The first argument of a legacy map (`struct fastrpc_mmap_req_msg`, 4
+/// bytes of tail padding).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MmapMsg {
+    /// Client id of the session.
+    pub client_id: i32,
+    /// Map flags.
+    pub flags: u32,
+    /// User address of the buffer.
+    pub vaddr: u64,
+    /// Number of [`PhyPage`]s that follow, as bytes (`fastrpc.c` sends
+    /// `sizeof(struct fastrpc_phy_page)`).
+    pub num: i32,
+}
+
+impl MmapMsg {
+    /// Encoded size.
+    pub const SIZE: usize = 24;
+
+    /// Encodes the message.
+    pub fn encode(&self) -> [u8; Self::SIZE] {
+        Writer::new()
+            .i32(self.client_id)
+            .u32(self.flags)
+            .u64(self.vaddr)
+            .i32(self.num)
+            .pad(4)
+            .done()
+    }
+
+    /// Decodes the message from the front of `bytes`.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
+        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
+        Ok(Self {
+            client_id: r.i32()?,
+            flags: r.u32()?,
+            vaddr: r.u64()?,
+            num: r.i32()?,
+        })
+    }
+}
+
+/// The output of a map (`struct fastrpc_mmap_rsp_msg`): the DSP address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MmapRsp {
+    /// The buffer's address in the DSP process.
+    pub vaddr: u64,
+}
+
+impl MmapRsp {
+    /// Encoded size.
+    pub const SIZE: usize = 8;
+
+    /// Encodes the message.
+    pub fn encode(&self) -> [u8; Self::SIZE] {
+        self.vaddr.to_le_bytes()
+    }
+
+    /// Decodes the message from the front of `bytes`.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
+        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
+        Ok(Self { vaddr: r.u64()? })
+    }
+}
+
+/// The argument of a legacy unmap (`struct fastrpc_munmap_req_msg`, 4
+/// bytes of padding after the client id).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MunmapMsg {
+    /// Client id of the session.
+    pub client_id: i32,
+    /// DSP address the map returned.
+    pub vaddr: u64,
+    /// Mapped size.
+    pub size: u64,
+}
+
+impl MunmapMsg {
+    /// Encoded size.
+    pub const SIZE: usize = 24;
+
+    /// Encodes the message.
+    pub fn encode(&self) -> [u8; Self::SIZE] {
+        Writer::new()
+            .i32(self.client_id)
+            .pad(4)
+            .u64(self.vaddr)
+            .u64(self.size)
+            .done()
+    }
+
+    /// Decodes the message from the front of `bytes`.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
+        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
+        let client_id = r.i32()?;
+        r.u32()?;
+        Ok(Self {
+            client_id,
+            vaddr: r.u64()?,
+            size: r.u64()?,
+        })
+    }
+}
+
+/// The first argument of a map with attributes
+/// (`struct fastrpc_mem_map_req_msg`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemMapMsg {
+    /// Client id of the session.
+    pub client_id: i32,
+    /// The buffer's fd (QDA sends its GEM handle).
+    pub fd: i32,
+    /// Offset of the mapping in the buffer.
+    pub offset: i32,
+    /// Map flags.
+    pub flags: u32,
+    /// User address of the buffer.
+    pub vaddrin: u64,
+    /// Number of [`PhyPage`]s that follow, as bytes (as for [`MmapMsg`]).
+    pub num: i32,
+    /// Length of the extra data buffer (0).
+    pub data_len: i32,
+}
+
+impl MemMapMsg {
+    /// Encoded size.
+    pub const SIZE: usize = 32;
+
+    /// Encodes the message.
+    pub fn encode(&self) -> [u8; Self::SIZE] {
+        Writer::new()
+            .i32(self.client_id)
+            .i32(self.fd)
+            .i32(self.offset)
+            .u32(self.flags)
+            .u64(self.vaddrin)
+            .i32(self.num)
+            .i32(self.data_len)
+            .done()
+    }
+
+    /// Decodes the message from the front of `bytes`.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
+        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
+        Ok(Self {
+            client_id: r.i32()?,
+            fd: r.i32()?,
+            offset: r.i32()?,
+            flags: r.u32()?,
+            vaddrin: r.u64()?,
+            num: r.i32()?,
+            data_len: r.i32()?,
+        })
+    }
+}
+
+/// The argument of an unmap with attributes
+/// (`struct fastrpc_mem_unmap_req_msg`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemUnmapMsg {
+    /// Client id of the session.
+    pub client_id: i32,
+    /// The buffer's fd, as mapped.
+    pub fd: i32,
+    /// DSP address the map returned.
+    pub vaddrin: u64,
+    /// Mapped length.
+    pub len: u64,
+}
+
+impl MemUnmapMsg {
+    /// Encoded size.
+    pub const SIZE: usize = 24;
+
+    /// Encodes the message.
+    pub fn encode(&self) -> [u8; Self::SIZE] {
+        Writer::new()
+            .i32(self.client_id)
+            .i32(self.fd)
+            .u64(self.vaddrin)
+            .u64(self.len)
+            .done()
+    }
+
+    /// Decodes the message from the front of `bytes`.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
+        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
+        Ok(Self {
+            client_id: r.i32()?,
+            fd: r.i32()?,
+            vaddrin: r.u64()?,
+            len: r.u64()?,
+        })
+    }
+}
+
+/// The request of a capability query for `count` attributes.
+pub fn capabilities_msg(count: u32) -> [u8; 4] {
+    count.to_le_bytes()
+}
+
+/// Decodes the answer of a capability query: writes the attributes into
+/// `out` in order and returns how many were read (whole `u32`s of
+/// `bytes`, at most `out.len()`).
+pub fn capabilities_decode(bytes: &[u8], out: &mut [u32]) -> usize {
+    let mut n = 0;
+    for dst in out.iter_mut() {
+        let Ok(w) = read_u32(bytes, n * 4) else {
+            break;
+        };
+        *dst = w;
+        n += 1;
+    }
+    n
+}

@@ -196,6 +196,11 @@ void qda_init_completion(struct completion *c)
 	init_completion(c);
 }
 
+void qda_reinit_completion(struct completion *c)
+{
+	reinit_completion(c);
+}
+
 /*
  * Copies @len bytes between kernel memory and memory a device may write at
  * any time (a DMA-coherent buffer). Rust hands raw pointers to this routine

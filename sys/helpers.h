@@ -70,6 +70,7 @@ int qda_scm_assign(u64 addr, u64 size, const u32 *vmids, int n, bool to_vms);
 void qda_current_ids(pid_t *pid, pid_t *tgid);
 void qda_current_comm(char *buf, size_t len);
 void qda_init_completion(struct completion *c);
+void qda_reinit_completion(struct completion *c);
 void qda_dma_memcpy(void *dst, const void *src, size_t len);
 int qda_user_vma(unsigned long addr, void **private_data, struct file **file,
 		 unsigned long *start, unsigned long *end, unsigned long *pgoff);

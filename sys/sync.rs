@@ -42,6 +42,15 @@ impl Completion {
         })
     }
 
+    /// Makes it not completed again, for reuse. Taking it by unique
+    /// reference proves nobody waits on it or completes it meanwhile.
+    pub(crate) fn reinit(self: Pin<&mut Self>) {
+        // SAFETY: Initialised in `new`; the unique reference excludes
+        // concurrent waiters and completers, as `reinit_completion()`
+        // requires.
+        unsafe { bindings::qda_reinit_completion(self.inner.get()) };
+    }
+
     /// Completes it, waking every waiter; callable from hard-IRQ context.
     pub(crate) fn complete_all(&self) {
         // SAFETY: Initialised in `new`.

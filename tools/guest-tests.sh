@@ -27,6 +27,18 @@ for d in fastrpc qda; do
 	echo "== kselftest xval_test $d"
 	./xval_test $d || st=1
 done
+# Last: its fail-nth sweep may make dma-debug turn itself off (see
+# tools/qda-vm), so every other suite runs with the DMA API checks. It
+# reloads qda.ko with a short kernel_timeout_ms and a small max_memory_mb
+# and loads it as usual again at its end; should it not get there, the
+# usual load is restored here.
+echo "== kselftest qda_fault_test"
+./qda_fault_test || st=1
+if [ -e /tmp/qda-fault-params ]; then
+	echo "# qda_fault_test left qda.ko loaded with: $(cat /tmp/qda-fault-params)"
+	{ rmmod qda && insmod qda.ko; } || st=1
+	rm -f /tmp/qda-fault-params
+fi
 # What the mock DSP saw over the whole run (translations and faults count
 # IOVA resolutions through the CBs' IOMMU domains; 0 without an IOMMU).
 echo "== mock DSP status"
