@@ -8,6 +8,8 @@
 #   make bench   QDA against fastrpc.ko on the prod kernel (BENCH_KERNEL=debug:
 #                on the test kernel); tables, then SVG charts under build/bench/
 #
+#   make fuzz    the seeded ioctl fuzzer in a VM (FUZZ_ITERS, FUZZ_SEED)
+#
 # Other targets: setup, modules, guest, clippy, fmt, clean.
 
 # x86_64 or arm64 (QEMU virt with an SMMUv3 behind the context banks).
@@ -45,7 +47,7 @@ else
 GUEST_CC := $(CC)
 endif
 
-.PHONY: run check bench bench-vm setup modules guest clippy fmt fmt-check clean
+.PHONY: run check fuzz bench bench-vm setup modules guest clippy fmt fmt-check clean
 
 run: setup
 	@$(MAKE) --no-print-directory modules guest
@@ -56,6 +58,15 @@ run: setup
 
 check: setup
 	@tools/run-tests --arch $(ARCH)
+
+# The fuzzer (tools/selftests/qda_fuzz.c) for a long run: FUZZ_ITERS ioctls
+# from FUZZ_SEED (default: the time); FUZZ_ARGS go to qda_fuzz as they are.
+FUZZ_ITERS ?= 1000000
+FUZZ_SEED ?= $(shell date +%s)
+FUZZ_ARGS ?=
+fuzz: setup
+	@$(MAKE) --no-print-directory modules guest
+	@tools/run-fuzz --arch $(ARCH) --iters $(FUZZ_ITERS) --seed $(FUZZ_SEED) -- $(FUZZ_ARGS)
 
 # Figures for QDA and the upstream fastrpc.ko on the same mock DSP, same
 # boot (Documentation/accel/qda/testing.rst, "Benchmarks"). BENCH_KERNEL=prod
@@ -142,7 +153,7 @@ GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-format-truncation -I$(QDA
 CLOCK_H := tools/selftests/qda_clock.h
 GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda-demo $(GUEST)/qda-clock $(GUEST)/qda_test \
 	$(GUEST)/fastrpc_test $(GUEST)/qda_gem_test $(GUEST)/qda_rpc_test $(GUEST)/qda_iommu_test \
-	$(GUEST)/qda_priv_test $(GUEST)/qda_fault_test \
+	$(GUEST)/qda_priv_test $(GUEST)/qda_fault_test $(GUEST)/qda_fuzz \
 	$(GUEST)/xval_test $(GUEST)/qda-bench
 
 guest: $(GUEST_BINS)

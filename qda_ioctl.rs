@@ -36,12 +36,18 @@ pub(crate) struct DeviceData {
 
 /// Per-open-file data.
 ///
-/// Lock order: `maps`, then the session's own locks (see `qda_cb.rs`).
+/// Lock order: `bind`, `maps`, then the session's own locks (see
+/// `qda_cb.rs`).
 #[pin_data(PinnedDrop)]
 pub(crate) struct FileData {
     /// The session, bound once at the file's first memory operation; read
     /// without a lock by every later ioctl.
     session: SetOnce<FileSession>,
+    /// Held while binding `session`: a second thread binding at the same
+    /// time waits for the first instead of finding it half set
+    /// (`SetOnce::as_ref()` is `None` until `populate()` has finished).
+    #[pin]
+    bind: Mutex<()>,
     /// Buffers this file mapped into the DSP process.
     #[pin]
     maps: Mutex<KVec<fastrpc::Mapping>>,
@@ -106,9 +112,13 @@ impl FileData {
         if let Some(s) = self.session.as_ref() {
             return Ok(s);
         }
-        // Two threads binding at once get the same session (the same
-        // process's); the loser's use is simply given back.
+        // Threads binding at once: one acquires, the others then find it.
+        let _bind = self.bind.lock();
+        if let Some(s) = self.session.as_ref() {
+            return Ok(s);
+        }
         let s = dev.data().pool.acquire()?;
+        // Nobody else populates it: we hold `bind`.
         let _ = self.session.populate(s);
         self.session.as_ref().ok_or(EINVAL)
     }
@@ -148,6 +158,7 @@ impl accel::Driver for QdaAccel {
         KBox::pin_init(
             pin_init!(FileData {
                 session: SetOnce::new(),
+                bind <- new_mutex!(()),
                 maps <- new_mutex!(KVec::new()),
                 trust: Trust::of_current(),
             }),
@@ -327,12 +338,19 @@ fn init_create_static(
     if name.iter().position(|&b| b == 0) != Some(len - 1) {
         return Err(EINVAL);
     }
-    if dev.data().engine.static_pd().heap.is_none() {
-        kernel::pr_err!(
-            "qda: {}: no remote heap (memory-region) for a static PD\n",
-            dev.data().dsp.name()
-        );
-        return Err(EOPNOTSUPP);
+    {
+        let mut sp = dev.data().engine.static_pd();
+        if sp.heap.is_none() {
+            // Once per channel: a caller retrying must not flood the log.
+            if !sp.warned {
+                sp.warned = true;
+                kernel::pr_err!(
+                    "qda: {}: no remote heap (memory-region) for a static PD\n",
+                    dev.data().dsp.name()
+                );
+            }
+            return Err(EOPNOTSUPP);
+        }
     }
     let session = file.data().session(dev)?;
     fastrpc::create_static(session.session(), &name).and_then(fastrpc::dsp_result)

@@ -66,7 +66,10 @@ pub(crate) trait Driver: Sized + 'static {
     fn import(dev: &Device<Self>, buf: DmaBuf) -> Result<ARef<gem::Object<Self::Object>>>;
 
     /// Called after PRIME import gave `file` the `handle`; an error deletes
-    /// the handle and fails the import.
+    /// the handle and fails the import. `ENOENT` says the handle names
+    /// nothing any more (user space closed it meanwhile): it fails the
+    /// import without deleting anything, as the number may have been given
+    /// to a new object by then.
     fn imported(dev: &Device<Self>, file: &File<Self>, handle: u32) -> Result;
 
     /// Writes driver-specific `key:\tvalue` lines to the file's fdinfo,
@@ -93,10 +96,12 @@ impl<T: Driver> Device<T> {
         fops.owner = this_module::<T::OwnerModule>().as_ptr();
         fops.open = Some(bindings::accel_open);
         fops.release = Some(bindings::drm_release);
-        fops.unlocked_ioctl = Some(bindings::drm_ioctl);
+        // `drm_ioctl()` behind a filter: core ioctls only as a render
+        // node has them (an accel file has no master; sys/helpers.c).
+        fops.unlocked_ioctl = Some(bindings::qda_accel_ioctl);
         #[cfg(CONFIG_COMPAT)]
         {
-            fops.compat_ioctl = Some(bindings::drm_compat_ioctl);
+            fops.compat_ioctl = Some(bindings::qda_accel_compat_ioctl);
         }
         fops.poll = Some(bindings::drm_poll);
         fops.read = Some(bindings::drm_read);
@@ -239,6 +244,8 @@ impl<T: Driver> Device<T> {
         };
         match T::imported(dev, file, h) {
             Ok(()) => 0,
+            // Closed by user space already; `h` may name another object.
+            Err(e) if e == ENOENT => e.to_errno(),
             Err(e) => {
                 // SAFETY: `h` is a handle of `file`.
                 unsafe { bindings::drm_gem_handle_delete(raw_file, h) };

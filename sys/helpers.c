@@ -50,6 +50,68 @@ bool qda_vma_is_cow(struct vm_area_struct *vma)
 	return vma_is_cow_mapping(vma);
 }
 
+/*
+ * The core ioctls an accel file may call: those drm_ioctl() lets render
+ * clients call (DRM_RENDER_ALLOW in drm_ioctls[]). drm_ioctl_permit() only
+ * restricts render clients, so it lets an accel file call the legacy
+ * ioctls without flags as if it were a primary client; but an accel file
+ * has no master, and GET_UNIQUE and GET_MAGIC dereference
+ * file_priv->master (NULL). Found by tools/selftests/qda_fuzz.c.
+ */
+static bool qda_core_ioctl_allowed(unsigned int nr)
+{
+	switch (nr) {
+	case DRM_IOCTL_NR(DRM_IOCTL_VERSION):
+	case DRM_IOCTL_NR(DRM_IOCTL_GET_CAP):
+	case DRM_IOCTL_NR(DRM_IOCTL_GEM_CLOSE):
+	case DRM_IOCTL_NR(DRM_IOCTL_GEM_CHANGE_HANDLE):
+	case DRM_IOCTL_NR(DRM_IOCTL_PRIME_HANDLE_TO_FD):
+	case DRM_IOCTL_NR(DRM_IOCTL_PRIME_FD_TO_HANDLE):
+	case DRM_IOCTL_NR(DRM_IOCTL_SET_CLIENT_NAME):
+	case DRM_IOCTL_NR(DRM_IOCTL_SYNCOBJ_CREATE):
+	case DRM_IOCTL_NR(DRM_IOCTL_SYNCOBJ_DESTROY):
+	case DRM_IOCTL_NR(DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD):
+	case DRM_IOCTL_NR(DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE):
+	case DRM_IOCTL_NR(DRM_IOCTL_SYNCOBJ_TRANSFER):
+	case DRM_IOCTL_NR(DRM_IOCTL_SYNCOBJ_WAIT):
+	case DRM_IOCTL_NR(DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT):
+	case DRM_IOCTL_NR(DRM_IOCTL_SYNCOBJ_EVENTFD):
+	case DRM_IOCTL_NR(DRM_IOCTL_SYNCOBJ_RESET):
+	case DRM_IOCTL_NR(DRM_IOCTL_SYNCOBJ_SIGNAL):
+	case DRM_IOCTL_NR(DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL):
+	case DRM_IOCTL_NR(DRM_IOCTL_SYNCOBJ_QUERY):
+		return true;
+	}
+	return false;
+}
+
+/* -EACCES for the core ioctls of a render node's refusals, as there. */
+static bool qda_core_ioctl_refused(unsigned int cmd)
+{
+	unsigned int nr = DRM_IOCTL_NR(cmd);
+
+	return _IOC_TYPE(cmd) == DRM_IOCTL_BASE &&
+	       (nr < DRM_COMMAND_BASE || nr >= DRM_COMMAND_END) &&
+	       !qda_core_ioctl_allowed(nr);
+}
+
+long qda_accel_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	if (qda_core_ioctl_refused(cmd))
+		return -EACCES;
+	return drm_ioctl(filp, cmd, arg);
+}
+
+#ifdef CONFIG_COMPAT
+long qda_accel_compat_ioctl(struct file *filp, unsigned int cmd,
+			    unsigned long arg)
+{
+	if (qda_core_ioctl_refused(cmd))
+		return -EACCES;
+	return drm_compat_ioctl(filp, cmd, arg);
+}
+#endif
+
 void qda_get_dma_buf(struct dma_buf *dmabuf)
 {
 	get_dma_buf(dmabuf);

@@ -58,6 +58,9 @@ bool qda_device_has_iommu_group(struct device *dev);
 void qda_vma_set_flags(struct vm_area_struct *vma, unsigned long flags);
 bool qda_vma_is_cow(struct vm_area_struct *vma);
 void qda_get_dma_buf(struct dma_buf *dmabuf);
+long qda_accel_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
+long qda_accel_compat_ioctl(struct file *filp, unsigned int cmd,
+			    unsigned long arg);
 unsigned long qda_drm_vma_node_start(struct drm_vma_offset_node *node);
 struct pid *qda_get_current_tgid_pid(void);
 void qda_put_pid(struct pid *pid);

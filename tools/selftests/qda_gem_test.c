@@ -449,6 +449,58 @@ TEST(threads_of_one_process_share_session)
 	close(fd);
 }
 
+/* Threads of one file racing for its first memory operation. */
+#define BINDERS		4
+
+struct binder {
+	pthread_t tid;
+	int fd, err;
+	pthread_barrier_t *go;
+};
+
+static void *thread_first_alloc(void *arg)
+{
+	struct binder *b = arg;
+	uint32_t h;
+
+	pthread_barrier_wait(b->go);
+	b->err = gem_create(b->fd, PG, &h);
+	return NULL;
+}
+
+/*
+ * The first memory operation of a file binds its session; one that raced
+ * another thread's binding failed with EINVAL while that was half done.
+ * Found by qda_fuzz. The window is small: many fresh files, four threads.
+ */
+TEST(threads_binding_one_file_at_once)
+{
+	struct binder b[BINDERS];
+	pthread_barrier_t go;
+	int round, i, fails = 0, first = 0;
+
+	for (round = 0; round < 100; round++) {
+		int fd = qda_open_dsp("cdsp");
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, pthread_barrier_init(&go, NULL, BINDERS));
+		for (i = 0; i < BINDERS; i++) {
+			b[i] = (struct binder){ .fd = fd, .err = 1, .go = &go };
+			ASSERT_EQ(0, pthread_create(&b[i].tid, NULL, thread_first_alloc, &b[i]));
+		}
+		for (i = 0; i < BINDERS; i++) {
+			pthread_join(b[i].tid, NULL);
+			if (b[i].err) {
+				fails++;
+				first = first ? first : b[i].err;
+			}
+		}
+		pthread_barrier_destroy(&go);
+		close(fd);
+	}
+	EXPECT_EQ(0, fails) TH_LOG("%d GEM_CREATEs failed, the first with %d", fails, first);
+}
+
 /* A thread other than the main one binding first: the key is its process. */
 static void *thread_bind_pid(void *arg)
 {

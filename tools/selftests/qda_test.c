@@ -124,6 +124,33 @@ TEST(unknown_ioctls_fail_cleanly)
 	close(fd);
 }
 
+/*
+ * An accel file has no DRM master: the legacy core ioctls that use one
+ * (GET_UNIQUE and GET_MAGIC dereferenced it) are refused as on a render
+ * node; the ones render nodes have still work. Found by qda_fuzz.
+ */
+TEST(legacy_core_ioctls_refused)
+{
+	static const unsigned long refused[] = {
+		DRM_IOCTL_GET_UNIQUE, DRM_IOCTL_GET_MAGIC, DRM_IOCTL_GET_CLIENT,
+		DRM_IOCTL_SET_CLIENT_CAP, DRM_IOCTL_SET_MASTER,
+		DRM_IOCTL_DROP_MASTER, DRM_IOCTL_GEM_FLINK,
+	};
+	uint64_t arg[16] = { 0 };
+	struct drm_get_cap cap = { .capability = DRM_CAP_PRIME };
+	size_t i;
+	int fd = qda_open_dsp("cdsp");
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
+		memset(arg, 0, sizeof(arg));
+		EXPECT_EQ(-1, ioctl(fd, refused[i], arg)) TH_LOG("ioctl 0x%lx", refused[i]);
+		EXPECT_EQ(EACCES, errno) TH_LOG("ioctl 0x%lx", refused[i]);
+	}
+	EXPECT_EQ(0, ioctl(fd, DRM_IOCTL_GET_CAP, &cap));
+	close(fd);
+}
+
 TEST(mmap_without_buffer_fails)
 {
 	int fd = qda_open_dsp("cdsp");
