@@ -5,6 +5,8 @@
 #
 #   make run     set up, build, boot a VM with the mock DSP and show the driver
 #   make check   set up, build and run every test; ends with "N passed, N failed"
+#   make bench   QDA against fastrpc.ko on the prod kernel (BENCH_KERNEL=debug:
+#                on the test kernel); tables, then SVG charts under build/bench/
 #
 #   make fuzz    the seeded ioctl fuzzer in a VM (FUZZ_ITERS, FUZZ_SEED)
 #
@@ -15,8 +17,20 @@ ARCH ?= x86_64
 QDA_CACHE ?= $(HOME)/.cache/qda
 export QDA_CACHE
 
-ENV_FILE := $(QDA_CACHE)/env-$(ARCH)
+# Which cached kernel the modules are built against: debug (the test
+# kernel, modules built in place, as make check uses them) or prod (the
+# benchmark kernel of tools/kernel/qda-prod.config; the module sources are
+# copied to build/prod-<arch>/src and built there, so the two builds, their
+# generated bindings and their vermagic never mix).
+QDA_KERNEL ?= debug
 BUILD := $(CURDIR)/build
+ifeq ($(QDA_KERNEL),prod)
+ENV_FILE := $(QDA_CACHE)/env-$(ARCH)-prod
+MODSRC := $(BUILD)/prod-$(ARCH)/src
+else
+ENV_FILE := $(QDA_CACHE)/env-$(ARCH)
+MODSRC := $(CURDIR)
+endif
 GUEST := $(BUILD)/guest-$(ARCH)
 
 # Paths of the cached kernel tree, written by tools/setup.
@@ -33,7 +47,7 @@ else
 GUEST_CC := $(CC)
 endif
 
-.PHONY: run check fuzz bench setup modules guest clippy fmt fmt-check clean
+.PHONY: run check fuzz bench bench-vm setup modules guest clippy fmt fmt-check clean
 
 run: setup
 	@$(MAKE) --no-print-directory modules guest
@@ -54,27 +68,68 @@ fuzz: setup
 	@$(MAKE) --no-print-directory modules guest
 	@tools/run-fuzz --arch $(ARCH) --iters $(FUZZ_ITERS) --seed $(FUZZ_SEED) -- $(FUZZ_ARGS)
 
-# Figures for QDA and the upstream fastrpc.ko on the same mock DSP, same boot.
-bench: setup
-	@$(MAKE) --no-print-directory modules guest
-	tools/qda-vm run --arch $(ARCH) --timeout 600 \
-		--add qda.ko --add tools/mock-dsp/qda_mock_dsp.ko \
+# Figures for QDA and the upstream fastrpc.ko on the same mock DSP, same
+# boot (Documentation/accel/qda/testing.rst, "Benchmarks"). BENCH_KERNEL=prod
+# (default) measures on the prod kernel, BENCH_KERNEL=debug on the test
+# kernel; then a short boot of the debug kernel (fail-nth exists only
+# there) with kmemleak and DMA-API debug off (their own metadata would
+# count, and an injected failure disables them) counts allocations per
+# call; BENCH_ALLOC=0 skips it. BENCH_ARGS go to qda-bench. The guest
+# output is kept in build/bench/, and tools/bench/plot.py draws the charts
+# from it.
+BENCH_KERNEL ?= prod
+BENCH_ALLOC ?= 1
+BENCH_OUT := $(BUILD)/bench
+bench:
+	@QDA_ARCH=$(ARCH) tools/setup
+	@if [ "$(BENCH_KERNEL)" = prod ]; then QDA_KERNEL_FLAVOUR=prod QDA_ARCH=$(ARCH) tools/setup; fi
+	@$(MAKE) --no-print-directory QDA_KERNEL=debug modules guest
+	@if [ "$(BENCH_KERNEL)" = prod ]; then $(MAKE) --no-print-directory QDA_KERNEL=prod modules; fi
+	@mkdir -p $(BENCH_OUT)
+	@rm -f $(BENCH_OUT)/bench-$(ARCH)-$(BENCH_KERNEL).txt $(BENCH_OUT)/alloc-$(ARCH)-debug.txt
+	@st=0; \
+	$(MAKE) --no-print-directory QDA_KERNEL=$(BENCH_KERNEL) \
+		BENCH_LOG=$(BENCH_OUT)/bench-$(ARCH)-$(BENCH_KERNEL).txt bench-vm || st=1; \
+	if [ "$(BENCH_ALLOC)" != 0 ]; then \
+		echo "== allocation counts (debug kernel, kmemleak=off dma_debug=off, fail-nth)"; \
+		QDA_VM_APPEND="$$QDA_VM_APPEND kmemleak=off dma_debug=off" \
+		$(MAKE) --no-print-directory QDA_KERNEL=debug BENCH_MODE=--alloc-only \
+			BENCH_LOG=$(BENCH_OUT)/alloc-$(ARCH)-debug.txt bench-vm || st=1; \
+	fi; \
+	python3 tools/bench/plot.py --out $(BENCH_OUT) \
+		--name $(ARCH)-$(BENCH_KERNEL) $(BENCH_OUT)/bench-$(ARCH)-$(BENCH_KERNEL).txt \
+		$$(ls $(BENCH_OUT)/alloc-$(ARCH)-debug.txt 2>/dev/null) || st=1; \
+	exit $$st
+
+# One boot: tools/bench/bench.sh in the guest of $(QDA_KERNEL), output
+# streamed (without the raw samples) and saved whole to $(BENCH_LOG).
+bench-vm:
+	@test -n "$(QDA_KDIR)" || { echo "no $(ENV_FILE): run tools/setup" >&2; exit 1; }
+	@{ tools/qda-vm run --arch $(ARCH) --kernel $(QDA_KERNEL) --timeout 1500 \
+		--log $(BUILD)/vm/bench-console.log \
+		--add $(MODSRC)/qda.ko --add $(MODSRC)/tools/mock-dsp/qda_mock_dsp.ko \
 		--add $(QDA_KDIR)/drivers/misc/fastrpc.ko \
 		--add $(QDA_KDIR)/drivers/firmware/qcom/qcom_tzmem.ko \
 		--add $(QDA_KDIR)/drivers/firmware/qcom/qcom_pas.ko \
 		--add $(QDA_KDIR)/drivers/firmware/qcom/qcom-scm.ko \
 		--add $(GUEST)/qda-bench --add $(GUEST)/qda-clock \
-		--add tools/bench/bench.sh -- sh bench.sh
+		--add tools/bench/bench.sh -- sh bench.sh $(BENCH_MODE) $(BENCH_ARGS); \
+		echo $$? > $(BENCH_LOG).rc; } | tee $(BENCH_LOG) | grep -v '^raw '
+	@exit $$(cat $(BENCH_LOG).rc)
 
 setup:
-	@QDA_ARCH=$(ARCH) tools/setup
+	@QDA_KERNEL_FLAVOUR=$(QDA_KERNEL) QDA_ARCH=$(ARCH) tools/setup
 
 # `make modules CLIPPY=1` builds the same module through clippy (its lints
 # as warnings); `make check` builds that way once instead of twice.
 modules:
 	@test -n "$(QDA_KDIR)" || { echo "run 'make setup' first" >&2; exit 1; }
-	+$(KMAKE) M=$(CURDIR) CONFIG_DRM_ACCEL_QDA=m $(if $(CLIPPY),CLIPPY=1) modules
-	+$(KMAKE) M=$(CURDIR)/tools/mock-dsp modules
+ifneq ($(MODSRC),$(CURDIR))
+	@mkdir -p $(MODSRC)
+	@git ls-files -z -co --exclude-standard | rsync -a --from0 --files-from=- ./ $(MODSRC)/
+endif
+	+$(KMAKE) M=$(MODSRC) CONFIG_DRM_ACCEL_QDA=m $(if $(CLIPPY),CLIPPY=1) modules
+	+$(KMAKE) M=$(MODSRC)/tools/mock-dsp modules
 
 clippy:
 	+$(KMAKE) M=$(CURDIR) CONFIG_DRM_ACCEL_QDA=m CLIPPY=1 modules
@@ -98,7 +153,7 @@ GUEST_CFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-format-truncation -I$(QDA
 CLOCK_H := tools/selftests/qda_clock.h
 GUEST_BINS := $(GUEST)/qda-info $(GUEST)/qda-demo $(GUEST)/qda-clock $(GUEST)/qda_test \
 	$(GUEST)/fastrpc_test $(GUEST)/qda_gem_test $(GUEST)/qda_rpc_test $(GUEST)/qda_iommu_test \
-	$(GUEST)/qda_priv_test $(GUEST)/qda_fuzz \
+	$(GUEST)/qda_priv_test $(GUEST)/qda_fault_test $(GUEST)/qda_fuzz \
 	$(GUEST)/xval_test $(GUEST)/qda-bench
 
 guest: $(GUEST_BINS)
@@ -109,7 +164,7 @@ $(GUEST)/qda-%: tools/qda-%.c $(CLOCK_H) uapi/drm/qda_accel.h $(ENV_FILE)
 
 $(GUEST)/qda-bench: tools/bench/qda-bench.c $(CLOCK_H) uapi/drm/qda_accel.h $(ENV_FILE)
 	@mkdir -p $(GUEST)
-	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
+	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $< -lpthread
 
 $(GUEST)/%: tools/selftests/%.c tools/selftests/qda_common.h $(CLOCK_H) tools/selftests/qda_gem.h \
 		tools/selftests/qda_rpc.h tools/selftests/xval.h uapi/drm/qda_accel.h $(ENV_FILE)

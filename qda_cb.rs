@@ -718,18 +718,25 @@ impl SessionPool {
             // confirm, outside the lock (each is a call to the DSP):
             // quarantined slots, and sessions no file uses any more whose
             // buffers wait for such a release.
-            let mut retry = KVec::new();
+            // Room for every slot first: a quarantined slot moved to
+            // `Releasing` below must reach `settle()`, so nothing may fail
+            // once the first has moved.
+            let mut retry = KVec::with_capacity(slots.len(), GFP_KERNEL)?;
             for slot in slots.iter_mut() {
-                match &slot.state {
-                    SlotState::Quarantined(s) => {
-                        let s = s.clone();
-                        retry.push((s.clone(), true), GFP_KERNEL)?;
-                        slot.state = SlotState::Releasing(s);
-                    }
+                let entry = match &slot.state {
+                    SlotState::Quarantined(s) => (s.clone(), true),
                     SlotState::Owned {
                         session, files: 0, ..
-                    } => retry.push((session.clone(), false), GFP_KERNEL)?,
-                    _ => {}
+                    } => (session.clone(), false),
+                    _ => continue,
+                };
+                let (session, quarantined) = (entry.0.clone(), entry.1);
+                if retry.push_within_capacity(entry).is_err() {
+                    // Unreachable: one entry per slot was reserved.
+                    break;
+                }
+                if quarantined {
+                    slot.state = SlotState::Releasing(session);
                 }
             }
             drop(slots);

@@ -319,6 +319,7 @@ impl Engine {
                     heap,
                     heap_sent: false,
                     owner: 0,
+                    warned: false,
                 }),
             }),
             GFP_KERNEL,
@@ -1242,6 +1243,8 @@ pub(crate) struct StaticPd {
     pub(crate) heap_sent: bool,
     /// Session id of the PD's holder, 0 for none.
     pub(crate) owner: u32,
+    /// The missing heap was reported (once per channel).
+    pub(crate) warned: bool,
 }
 
 /// `INIT_CREATE_STATIC`: creates the channel's static PD `name` (with its

@@ -338,12 +338,19 @@ fn init_create_static(
     if name.iter().position(|&b| b == 0) != Some(len - 1) {
         return Err(EINVAL);
     }
-    if dev.data().engine.static_pd().heap.is_none() {
-        kernel::pr_err!(
-            "qda: {}: no remote heap (memory-region) for a static PD\n",
-            dev.data().dsp.name()
-        );
-        return Err(EOPNOTSUPP);
+    {
+        let mut sp = dev.data().engine.static_pd();
+        if sp.heap.is_none() {
+            // Once per channel: a caller retrying must not flood the log.
+            if !sp.warned {
+                sp.warned = true;
+                kernel::pr_err!(
+                    "qda: {}: no remote heap (memory-region) for a static PD\n",
+                    dev.data().dsp.name()
+                );
+            }
+            return Err(EOPNOTSUPP);
+        }
     }
     let session = file.data().session(dev)?;
     fastrpc::create_static(session.session(), &name).and_then(fastrpc::dsp_result)

@@ -14,7 +14,14 @@ echo "== qda_fuzz $*"
 st=$?
 echo "== mock DSP status"
 cat /sys/kernel/debug/qda_mock_dsp/status
+# A stray fuzzer process would keep qda.ko in use (and rmmod of the mock
+# would then wait for it forever): none may be left.
+killall -9 qda_fuzz 2>/dev/null && { echo "# qda_fuzz left processes behind"; st=1; sleep 1; }
 echo "== unload"
-rmmod qda || st=1
+if ! rmmod qda; then
+	echo "FAIL: qda.ko still in use after the fuzzer"
+	ps
+	exit 1
+fi
 rmmod qda_mock_dsp || st=1
 exit $st

@@ -29,11 +29,27 @@ for d in fastrpc qda; do
 done
 # The fuzzer for about a minute, seed from tools/run-tests ($1); kernel-made
 # calls time out after 500 ms so the answers its faults drop cost little.
+# Then the usual load again. A stray fuzzer process would keep qda.ko in
+# use: none may be left.
 echo "== kselftest qda_fuzz"
 if rmmod qda && insmod qda.ko kernel_timeout_ms=500; then
 	./qda_fuzz -s "${1:-0}" -t 60 -n 100000000 || st=1
+	killall -9 qda_fuzz 2>/dev/null && { echo "# qda_fuzz left processes behind"; st=1; sleep 1; }
+	{ rmmod qda && insmod qda.ko; } || { echo "FATAL: qda.ko reload after qda_fuzz failed"; exit 1; }
 else
 	echo "not ok 1 qda_fuzz # reloading qda.ko failed"; st=1
+fi
+# Last: its fail-nth sweep may make dma-debug turn itself off (see
+# tools/qda-vm), so every other suite runs with the DMA API checks. It
+# reloads qda.ko with a short kernel_timeout_ms and a small max_memory_mb
+# and loads it as usual again at its end; should it not get there, the
+# usual load is restored here.
+echo "== kselftest qda_fault_test"
+./qda_fault_test || st=1
+if [ -e /tmp/qda-fault-params ]; then
+	echo "# qda_fault_test left qda.ko loaded with: $(cat /tmp/qda-fault-params)"
+	{ rmmod qda && insmod qda.ko; } || st=1
+	rm -f /tmp/qda-fault-params
 fi
 # What the mock DSP saw over the whole run (translations and faults count
 # IOVA resolutions through the CBs' IOMMU domains; 0 without an IOMMU).

@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of `make bench`: runs qda-bench against qda.ko, then against the
 # upstream fastrpc.ko bound to the same mock DSP in the same boot, and prints
-# a qda/fastrpc ratio table: buffer allocation and memory figures, then
-# remote calls on the test skel (echo 4 B, sum over 1 MiB inline and
-# zero-copy; qda-bench checks every result). Arguments are passed on to
-# qda-bench.
+# a qda/fastrpc ratio table: buffer allocation and memory figures, remote
+# calls on the test skel (round trip, the mock DSP's share and the driver's
+# overhead; qda-bench checks every result), calls/s from several threads
+# and processes, and, on a kernel with fail-nth (the debug kernel),
+# allocations per call. Arguments are passed on to qda-bench
+# ("--alloc-only": only the allocation counts, the short debug-kernel boot
+# that follows a prod one).
 #
 # First the guest's clock (qda-clock, tools/selftests/qda_clock.h): on a
 # jiffies clocksource no figure would mean anything, so the run stops there
@@ -34,7 +37,7 @@ known_seg='DMA-API: qcom,fastrpc-cb [^ ]*: mapping sg segment longer than device
 known="$known_mmap|$known_seg"
 problems() {
 	dmesg | grep -E "$bad" | grep -Ev "$known" |
-		grep -Ev 'DMA-API: (preallocated|debugging enabled)' | grep .
+		grep -Ev 'DMA-API: (preallocated|debugging enabled|debugging disabled on kernel command line)' | grep .
 }
 # Protocol violations the mock DSP has counted on the cdsp channel so far.
 violations() {
@@ -96,21 +99,29 @@ if [ "$(dmesg | grep -Ec "$known")" -gt 0 ] && ! problems; then
 	dmesg -c > /dev/null
 fi
 
-echo "== qda / fastrpc"
+echo "== qda / fastrpc (kernel $(uname -r))"
 touch /tmp/qda.out /tmp/fastrpc.out
 awk '
-# "<drv> <metric>: mean M us p50 P p99 Q (n=N)" or "<drv> <metric>: B bytes ..."
+# "<drv> <metric>: mean M us p50 P p99 Q (n=N)", "<drv> <metric>: B bytes ...",
+# "<drv> <metric>: R calls/s ..." or "<drv> <metric>: A allocations/call ...";
+# the rows of the DSP share and driver overhead ("... dsp", "... driver")
+# without their mean.
 /^(qda|fastrpc) [^:]*: / {
 	drv = $1
 	c = index($0, ": ")
 	metric = substr($0, length(drv) + 2, c - length(drv) - 2)
 	n = split(substr($0, c + 2), f, " ")
 	if (f[1] == "mean" && n >= 7) {
-		add(drv, metric " mean (us)", f[2])
+		if (metric !~ / (dsp|driver)$/)
+			add(drv, metric " mean (us)", f[2])
 		add(drv, metric " p50 (us)", f[5])
 		add(drv, metric " p99 (us)", f[7])
 	} else if (f[2] == "bytes") {
 		add(drv, metric " (bytes)", f[1])
+	} else if (f[2] == "calls/s") {
+		add(drv, metric " (calls/s)", f[1])
+	} else if (f[2] == "allocations/call") {
+		add(drv, metric " (allocs/call)", f[1])
 	}
 }
 function add(drv, key, v) {
@@ -121,7 +132,7 @@ function add(drv, key, v) {
 	val[drv, key] = v
 }
 END {
-	printf "%-40s %12s %12s %8s\n", "metric", "qda", "fastrpc", "ratio"
+	printf "%-48s %12s %12s %8s\n", "metric", "qda", "fastrpc", "ratio"
 	for (i = 0; i < nkeys; i++) {
 		k = order[i]
 		q = ((("qda", k) in val) ? val["qda", k] : "-")
@@ -129,7 +140,7 @@ END {
 		ratio = "-"
 		if (q != "-" && r != "-" && r + 0 != 0)
 			ratio = sprintf("%.2f", q / r)
-		printf "%-40s %12s %12s %8s\n", k, q, r, ratio
+		printf "%-48s %12s %12s %8s\n", k, q, r, ratio
 	}
 }' /tmp/qda.out /tmp/fastrpc.out
 exit $st

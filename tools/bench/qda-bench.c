@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * qda-bench - cost of DSP buffers on the cdsp channel, QDA against the
+ * qda-bench - buffers and remote calls on the cdsp channel, QDA against the
  * upstream fastrpc.ko, on the same mock DSP.
  *
- *   qda-bench qda|fastrpc [iterations]
+ *   qda-bench qda|fastrpc [--alloc-only] [iterations]
  *
  * Time: per buffer, allocate + mmap + write one byte to every page + munmap
  * + free, for 4 KiB (default 2000 iterations) and 4 MiB (a tenth of that,
@@ -27,19 +27,49 @@
  *
  * Remote calls, on a fresh session of the same node: INIT_CREATE of a user
  * PD without a shell file, remotectl open of the mock DSP's test skel, then
- * per call (one clock_gettime() pair around the invoke ioctl, after a few
+ * per call (one clock_gettime() pair around the ioctl(s), after a few
  * warm-up calls):
- *   echo 4B:             method 0, 4 bytes in and out, inline
- *                        (default 1000 calls, half the iteration count);
- *   sum 1MiB inline:     method 1 over 262144 u32 (0..262143) copied into
- *                        the message, u64 out inline;
- *   sum 1MiB zero-copy:  the same array in a buffer allocated and mapped
- *                        once (qda: GEM object, args fd = GEM handle; fastrpc:
- *                        dma-buf of FASTRPC_IOCTL_ALLOC_DMA_BUFF, fd = dma-buf
- *                        fd), ptr inside the CPU mapping
- *                        (default 100 calls each, a twentieth of the count).
+ *   invoke null:               test skel method 6 (nop), no buffers at all
+ *                              (iterations, default 2000);
+ *   invoke echo 4B:            method 0, 4 bytes in and out, inline
+ *                              (half the iteration count);
+ *   invoke echo 64KiB:         method 0, 64 KiB in and out, inline;
+ *   invoke sum 1MiB inline:    method 1 over 262144 u32 (0..262143) copied
+ *                              into the message, u64 out inline;
+ *   invoke sum 1MiB zero-copy: the same array in a buffer allocated and
+ *                              mapped once (qda: GEM object, args fd = GEM
+ *                              handle; fastrpc: dma-buf of
+ *                              FASTRPC_IOCTL_ALLOC_DMA_BUFF, fd = dma-buf
+ *                              fd), ptr inside the CPU mapping;
+ *   map+unmap 1MiB:            mem_map (init method 10, FASTRPC_MAP_FD) and
+ *                              mem_unmap (11) of that buffer
+ *                              (these three a twentieth of the count).
  * Every result is checked (echo must return its input, every sum must be
- * 34359607296); a wrong one fails the run with "FAIL:" on stderr.
+ * 34359607296, a map a non-zero DSP address); a wrong one fails the run
+ * with "FAIL:" on stderr. For each, the round trip, the DSP's share and
+ * the driver's overhead: the mock DSP stamps every request when its send
+ * op gets it and when the answer goes to the driver's rpmsg callback
+ * (/sys/kernel/debug/qda_mock_dsp/service/cdsp, reset before the timed
+ * calls and read back in order after them); the DSP share of a call is
+ * the service time of its message(s), the driver overhead the round trip
+ * minus that, per call. Then calls/s over the timed loop. The round trips
+ * and DSP shares of null and echo 4B are also printed whole, as "raw
+ * <driver> <what>: <us> <us> ..." lines (tools/bench/plot.py draws their
+ * CDF).
+ *
+ * Scaling: null invokes for 2 s each from 1, 2, 4 and 8 threads of one
+ * process sharing one session, then from 4 processes with a session each,
+ * with the mock DSP's cdsp set to 8 workers ("workers cdsp 8" on its
+ * control file; back to 1 afterwards); total calls/s.
+ *
+ * Allocations per call (--alloc-only, and nothing else then; on a kernel
+ * with /proc/thread-self/fail-nth, i.e. the debug kernel, booted with
+ * kmemleak=off dma_debug=off so that only the drivers' own allocations
+ * count, see Documentation/accel/qda/testing.rst): on a warm session, the
+ * fallible allocation points (slab and page allocator, sleeping ones
+ * included) of a null invoke, a 4 B echo and an invoke with a GEM (qda) or
+ * dma-buf (fastrpc) argument, counted by failing the n-th one for n = 1,
+ * 2, ... until a call no longer reaches the n-th; the smallest of 3 rounds.
  *
  * Every output line reads "<driver> <what>: <figure> ..." for
  * tools/bench/bench.sh to compare.
@@ -56,6 +86,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -113,6 +144,12 @@ struct backend {
 	/* Returns 0, -errno, or the DSP's own non-zero status. */
 	int (*invoke)(int dev, uint32_t handle, uint32_t sc,
 		      const struct rarg *a, unsigned int n);
+	/* mem_map (init method 10) of @size bytes of buffer @id at @ptr. */
+	int (*mem_map)(int dev, int id, void *ptr, size_t size,
+		       uint64_t *vaddr);
+	/* mem_unmap (init method 11) of that mapping. */
+	int (*mem_unmap)(int dev, int id, void *ptr, size_t size,
+			 uint64_t vaddr);
 };
 
 static int ioctl_ret(int r)
@@ -202,6 +239,30 @@ static int qda_invoke(int dev, uint32_t handle, uint32_t sc,
 	return ioctl_ret(ioctl(dev, DRM_IOCTL_QDA_INVOKE, &inv));
 }
 
+static int qda_mem_map(int dev, int id, void *ptr, size_t size,
+		       uint64_t *vaddr)
+{
+	struct drm_qda_map m = {
+		.request = QDA_MAP_REQUEST_ATTR, .flags = FASTRPC_MAP_FD,
+		.fd = id, .vaddrin = (uintptr_t)ptr, .size = size,
+	};
+	int r = ioctl_ret(ioctl(dev, DRM_IOCTL_QDA_MAP, &m));
+
+	*vaddr = m.vaddrout;
+	return r;
+}
+
+static int qda_mem_unmap(int dev, int id, void *ptr, size_t size,
+			 uint64_t vaddr)
+{
+	struct drm_qda_munmap m = {
+		.request = QDA_MAP_REQUEST_ATTR, .fd = id,
+		.vaddr = (uintptr_t)ptr, .vaddrout = vaddr, .size = size,
+	};
+
+	return ioctl_ret(ioctl(dev, DRM_IOCTL_QDA_MUNMAP, &m));
+}
+
 /* ---- fastrpc ---- */
 
 static int frpc_find(char *path, size_t len)
@@ -259,11 +320,35 @@ static int frpc_invoke(int dev, uint32_t handle, uint32_t sc,
 	return ioctl_ret(ioctl(dev, FASTRPC_IOCTL_INVOKE, &inv));
 }
 
+static int frpc_mem_map(int dev, int id, void *ptr, size_t size,
+			uint64_t *vaddr)
+{
+	struct fastrpc_mem_map m = {
+		.fd = id, .flags = FASTRPC_MAP_FD,
+		.vaddrin = (uintptr_t)ptr, .length = size,
+	};
+	int r = ioctl_ret(ioctl(dev, FASTRPC_IOCTL_MEM_MAP, &m));
+
+	*vaddr = m.vaddrout;
+	return r;
+}
+
+static int frpc_mem_unmap(int dev, int id, void *ptr, size_t size,
+			  uint64_t vaddr)
+{
+	struct fastrpc_mem_unmap m = {
+		.fd = id, .vaddr = vaddr, .length = size,
+	};
+
+	(void)ptr;
+	return ioctl_ret(ioctl(dev, FASTRPC_IOCTL_MEM_UNMAP, &m));
+}
+
 static const struct backend backends[] = {
 	{ "qda", qda_find, qda_alloc, qda_map, qda_release, qda_create,
-	  qda_invoke },
+	  qda_invoke, qda_mem_map, qda_mem_unmap },
 	{ "fastrpc", frpc_find, frpc_alloc, frpc_map, frpc_release,
-	  frpc_create, frpc_invoke },
+	  frpc_create, frpc_invoke, frpc_mem_map, frpc_mem_unmap },
 };
 
 /* Path of the cdsp node of the backend in use. */
@@ -591,6 +676,38 @@ out:
 
 /* ---- remote calls ---- */
 
+#define MOCK_DIR	"/sys/kernel/debug/qda_mock_dsp"
+#define MOCK_CONTROL	MOCK_DIR "/control"
+/* The mock DSP's service times on cdsp (mock-dsp.rst, "Service time"). */
+#define MOCK_SERVICE	MOCK_DIR "/service/cdsp"
+#define MOCK_SVC_RING	16384
+#define SKEL_NOP	6
+#define ECHO_BIG	(64UL * 1024)
+#define SCALE_MS	2000
+#define SCALE_PROCS	4
+#define MOCK_WORKERS	8
+#define FAIL_NTH	"/proc/thread-self/fail-nth"
+#define FAILSLAB	"/sys/kernel/debug/failslab"
+#define FAIL_PAGE_ALLOC	"/sys/kernel/debug/fail_page_alloc"
+#define ALLOC_ROUNDS	3
+#define ALLOC_MAX	256
+
+/* Set while allocations are made to fail on purpose: no FAIL lines. */
+static int quiet;
+
+/* A session on the cdsp node with the test skel open, and its buffers. */
+struct sess {
+	const struct backend *be;
+	int dev;
+	uint32_t h;
+	/* 0..SUM_WORDS - 1, in plain memory and in a mapped buffer @id. */
+	uint32_t *data;
+	uint32_t *buf;
+	int id;
+	/* ECHO_BIG bytes each, plain memory. */
+	uint8_t *in, *out;
+};
+
 /* Result code of a call, readable. */
 static const char *rpc_err(int r)
 {
@@ -600,6 +717,19 @@ static const char *rpc_err(int r)
 		return strerror(-r);
 	snprintf(buf, sizeof(buf), "DSP status 0x%x", (unsigned int)r);
 	return buf;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+	ssize_t len = strlen(s);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, len) != len)
+		r = -errno;
+	close(fd);
+	return r;
 }
 
 /* remotectl open of the test skel; stores its handle in @h. */
@@ -647,164 +777,832 @@ static int skel_close(const struct backend *be, int dev, uint32_t h)
 	return 0;
 }
 
+/* Opens the node, creates a user PD and opens the test skel. */
+static int sess_open(const struct backend *be, struct sess *s)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->be = be;
+	s->id = -1;
+	s->buf = MAP_FAILED;
+	s->dev = open(node, O_RDWR | O_CLOEXEC);
+	if (s->dev < 0) {
+		ret = -errno;
+		fprintf(stderr, "FAIL: %s: open %s: %s\n", be->name, node,
+			strerror(-ret));
+		return ret;
+	}
+	ret = be->create(s->dev);
+	if (ret) {
+		fprintf(stderr, "FAIL: %s: INIT_CREATE: %s\n", be->name,
+			rpc_err(ret));
+		close(s->dev);
+		return ret;
+	}
+	ret = skel_open(be, s->dev, &s->h);
+	if (ret)
+		close(s->dev);
+	return ret;
+}
+
+/* The buffers of the data-carrying calls. */
+static int sess_buffers(struct sess *s)
+{
+	const struct backend *be = s->be;
+	size_t i;
+	int ret;
+
+	s->data = malloc(SUM_BYTES);
+	s->in = malloc(ECHO_BIG);
+	s->out = malloc(ECHO_BIG);
+	if (!s->data || !s->in || !s->out)
+		return -ENOMEM;
+	for (i = 0; i < SUM_WORDS; i++)
+		s->data[i] = i;
+	for (i = 0; i < ECHO_BIG; i++)
+		s->in[i] = (uint8_t)(i * 7 + 1);
+	ret = be->alloc(s->dev, SUM_BYTES, &s->id);
+	if (ret) {
+		fprintf(stderr, "FAIL: %s: 1 MiB buffer: %s\n", be->name,
+			strerror(-ret));
+		s->id = -1;
+		return ret;
+	}
+	s->buf = be->map(s->dev, s->id, SUM_BYTES);
+	if (s->buf == MAP_FAILED) {
+		ret = -errno;
+		fprintf(stderr, "FAIL: %s: map of the 1 MiB buffer: %s\n",
+			be->name, strerror(-ret));
+		return ret;
+	}
+	memcpy(s->buf, s->data, SUM_BYTES);
+	return 0;
+}
+
+static int sess_close(struct sess *s)
+{
+	int ret = skel_close(s->be, s->dev, s->h);
+
+	if (s->buf != MAP_FAILED)
+		munmap(s->buf, SUM_BYTES);
+	if (s->id >= 0)
+		s->be->release(s->dev, s->id);
+	close(s->dev);
+	free(s->data);
+	free(s->in);
+	free(s->out);
+	return ret;
+}
+
+static int call_failed(struct sess *s, const char *what, int r)
+{
+	if (!quiet)
+		fprintf(stderr, "FAIL: %s: %s: %s\n", s->be->name, what,
+			rpc_err(r));
+	return r ? r : -EIO;
+}
+
 /*
- * One checked call: sum over the 1 MiB at @data (in buffer @fd, or copied
- * when @fd is -1), or echo of @seq when @data is NULL. Its time goes to @t.
+ * The calls measured. Each makes one call numbered @seq, puts the time of
+ * its ioctl(s) in @t (microseconds) and checks the result: 0 or an error.
  */
-static int call_once(const struct backend *be, int dev, uint32_t h,
-		     const uint32_t *data, int fd, uint32_t seq, double *t)
+static int call_null(struct sess *s, int seq, double *t)
+{
+	double t0 = now_us();
+	int r = s->be->invoke(s->dev, s->h, SCALARS(SKEL_NOP, 0, 0), NULL, 0);
+
+	*t = now_us() - t0;
+	(void)seq;
+	return r ? call_failed(s, "null invoke", r) : 0;
+}
+
+static int call_echo4(struct sess *s, int seq, double *t)
 {
 	uint32_t x = 0x5eed0000 ^ seq, y = ~x;
-	uint64_t sum = 0;
-	struct rarg a[2];
-	double t0;
-	int r;
+	struct rarg a[2] = {
+		{ &x, sizeof(x), -1 },
+		{ &y, sizeof(y), -1 },
+	};
+	double t0 = now_us();
+	int r = s->be->invoke(s->dev, s->h, SCALARS(SKEL_ECHO, 1, 1), a, 2);
 
-	if (data) {
-		a[0] = (struct rarg){ (void *)data, SUM_BYTES, fd };
-		a[1] = (struct rarg){ &sum, sizeof(sum), -1 };
-	} else {
-		a[0] = (struct rarg){ &x, sizeof(x), -1 };
-		a[1] = (struct rarg){ &y, sizeof(y), -1 };
-	}
-	t0 = now_us();
-	r = be->invoke(dev, h, SCALARS(data ? SKEL_SUM : SKEL_ECHO, 1, 1), a, 2);
 	*t = now_us() - t0;
-	if (r) {
-		fprintf(stderr, "FAIL: %s: invoke: %s\n", be->name, rpc_err(r));
-		return r;
-	}
-	if (data && sum != SUM_EXPECT) {
-		fprintf(stderr, "FAIL: %s: sum returned %llu, expected %llu\n",
-			be->name, (unsigned long long)sum,
-			(unsigned long long)SUM_EXPECT);
-		return -EIO;
-	}
-	if (!data && y != x) {
+	if (r)
+		return call_failed(s, "echo 4B", r);
+	if (y != x) {
 		fprintf(stderr, "FAIL: %s: echo returned 0x%x, expected 0x%x\n",
-			be->name, y, x);
+			s->be->name, y, x);
 		return -EIO;
 	}
 	return 0;
 }
 
-static int bench_call(const struct backend *be, int dev, uint32_t h,
-		      const uint32_t *data, int fd, const char *label, int n)
+static int call_echo64k(struct sess *s, int seq, double *t)
 {
-	double *t, sum = 0, w;
-	char name[64];
-	int i, ret;
+	struct rarg a[2] = {
+		{ s->in, ECHO_BIG, -1 },
+		{ s->out, ECHO_BIG, -1 },
+	};
+	double t0;
+	int r;
 
+	memcpy(s->in, &seq, sizeof(seq));
+	memset(s->out, 0, ECHO_BIG);
+	t0 = now_us();
+	r = s->be->invoke(s->dev, s->h, SCALARS(SKEL_ECHO, 1, 1), a, 2);
+	*t = now_us() - t0;
+	if (r)
+		return call_failed(s, "echo 64KiB", r);
+	if (memcmp(s->in, s->out, ECHO_BIG)) {
+		fprintf(stderr, "FAIL: %s: echo 64KiB returned other bytes\n",
+			s->be->name);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int call_sum(struct sess *s, const uint32_t *data, int fd, double *t)
+{
+	uint64_t sum = 0;
+	struct rarg a[2] = {
+		{ (void *)data, SUM_BYTES, fd },
+		{ &sum, sizeof(sum), -1 },
+	};
+	double t0 = now_us();
+	int r = s->be->invoke(s->dev, s->h, SCALARS(SKEL_SUM, 1, 1), a, 2);
+
+	*t = now_us() - t0;
+	if (r)
+		return call_failed(s, "sum 1MiB", r);
+	if (sum != SUM_EXPECT) {
+		fprintf(stderr, "FAIL: %s: sum returned %llu, expected %llu\n",
+			s->be->name, (unsigned long long)sum,
+			(unsigned long long)SUM_EXPECT);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int call_sum_inline(struct sess *s, int seq, double *t)
+{
+	(void)seq;
+	return call_sum(s, s->data, -1, t);
+}
+
+static int call_sum_zc(struct sess *s, int seq, double *t)
+{
+	(void)seq;
+	return call_sum(s, s->buf, s->id, t);
+}
+
+/* mem_map then mem_unmap of the whole 1 MiB buffer. */
+static int call_map(struct sess *s, int seq, double *t)
+{
+	uint64_t va = 0;
+	double t0 = now_us();
+	int r, u = -EINVAL;
+
+	(void)seq;
+	r = s->be->mem_map(s->dev, s->id, s->buf, SUM_BYTES, &va);
+	if (!r)
+		u = s->be->mem_unmap(s->dev, s->id, s->buf, SUM_BYTES, va);
+	*t = now_us() - t0;
+	if (r)
+		return call_failed(s, "mem_map 1MiB", r);
+	if (u)
+		return call_failed(s, "mem_unmap 1MiB", u);
+	if (!va) {
+		fprintf(stderr, "FAIL: %s: mem_map returned DSP address 0\n",
+			s->be->name);
+		return -EIO;
+	}
+	return 0;
+}
+
+struct work {
+	const char *label;
+	int (*call)(struct sess *s, int seq, double *t);
+	/* Messages the DSP answers per call. */
+	int msgs;
+	/* Print every round trip and DSP time ("raw" lines, for the CDF). */
+	int raw;
+};
+
+static const struct work works[] = {
+	{ "invoke null", call_null, 1, 1 },
+	{ "invoke echo 4B", call_echo4, 1, 1 },
+	{ "invoke echo 64KiB", call_echo64k, 1, 0 },
+	{ "invoke sum 1MiB inline", call_sum_inline, 1, 0 },
+	{ "invoke sum 1MiB zero-copy", call_sum_zc, 1, 0 },
+	{ "map+unmap 1MiB", call_map, 2, 0 },
+};
+
+/* Resets the mock's service times of cdsp; 0 or -errno. */
+static int svc_reset(void)
+{
+	return write_file(MOCK_SERVICE, "0");
+}
+
+/*
+ * Reads up to @max service times (microseconds) into @v, oldest first;
+ * returns how many the mock counted since the reset (possibly more than
+ * it kept), or -errno. Stores how many were read in @got.
+ */
+static long svc_read(double *v, long max, long *got)
+{
+	unsigned long long count, sum, mx;
+	char line[64];
+	unsigned int w;
+	long n = 0;
+	FILE *f;
+
+	f = fopen(MOCK_SERVICE, "r");
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f) ||
+	    sscanf(line, "count=%llu sum_ns=%llu max_ns=%llu workers=%u",
+		   &count, &sum, &mx, &w) != 4) {
+		fclose(f);
+		return -EIO;
+	}
+	while (n < max && fgets(line, sizeof(line), f))
+		v[n++] = strtoull(line, NULL, 10) / 1e3;
+	fclose(f);
+	*got = n;
+	return count;
+}
+
+static void print_raw(const struct backend *be, const char *what,
+		      const double *t, int n)
+{
+	int i;
+
+	printf("raw %s %s:", be->name, what);
+	for (i = 0; i < n; i++)
+		printf(" %.2f", t[i]);
+	printf("\n");
+}
+
+/*
+ * @n timed calls of @w after a few warm-up ones: round trip, the DSP's
+ * share (the mock's service times of the call's messages, read back in
+ * order, one call at a time) and the driver's overhead (the difference,
+ * per call), each as "mean/p50/p99"; then calls per second.
+ */
+static int bench_work(struct sess *s, const struct work *w, int n)
+{
+	const struct backend *be = s->be;
+	double *t, *dsp, *drv, *v, sum = 0, dsum = 0, osum = 0, t0, wall, x;
+	long count = -1, got = 0;
+	char name[96];
+	int i, j, ret, shared = 0;
+
+	if ((long)n * w->msgs > MOCK_SVC_RING)
+		n = MOCK_SVC_RING / w->msgs;
 	t = calloc(n, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
+	dsp = calloc(n, sizeof(*dsp));
+	drv = calloc(n, sizeof(*drv));
+	v = calloc((size_t)n * w->msgs, sizeof(*v));
+	if (!t || !dsp || !drv || !v) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < INVOKE_WARMUP; i++) {
-		ret = call_once(be, dev, h, data, fd, i, &w);
+		ret = w->call(s, i, &x);
 		if (ret)
 			goto fail;
 	}
+	svc_reset();
+	t0 = now_us();
 	for (i = 0; i < n; i++) {
-		ret = call_once(be, dev, h, data, fd, i, &t[i]);
+		ret = w->call(s, i, &t[i]);
 		if (ret)
 			goto fail;
 		sum += t[i];
 	}
-	snprintf(name, sizeof(name), "invoke %s", label);
-	ret = report(be, name, t, n, sum);
-	free(t);
-	return ret;
+	wall = now_us() - t0;
+	count = svc_read(v, (long)n * w->msgs, &got);
+	if (count == (long)n * w->msgs && got == count) {
+		shared = 1;
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < w->msgs; j++)
+				dsp[i] += v[i * w->msgs + j];
+			drv[i] = t[i] - dsp[i];
+			dsum += dsp[i];
+			osum += drv[i];
+		}
+	} else {
+		printf("note: %s %s: the mock DSP counted %ld answers for %d calls of %d message(s); no DSP share\n",
+		       be->name, w->label, count, n, w->msgs);
+	}
+	if (w->raw) {
+		print_raw(be, w->label, t, n);
+		if (shared) {
+			snprintf(name, sizeof(name), "%s dsp", w->label);
+			print_raw(be, name, dsp, n);
+		}
+	}
+	ret = report(be, w->label, t, n, sum);
+	if (!ret && shared) {
+		snprintf(name, sizeof(name), "%s dsp", w->label);
+		ret = report(be, name, dsp, n, dsum);
+		snprintf(name, sizeof(name), "%s driver", w->label);
+		if (!ret)
+			ret = report(be, name, drv, n, osum);
+	}
+	if (!ret)
+		printf("%s %s: %.0f calls/s (n=%d)\n", be->name, w->label,
+		       n / (wall / 1e6), n);
+	goto out;
 fail:
-	fprintf(stderr, "FAIL: %s invoke %s: call %d failed\n", be->name, label,
-		i);
+	fprintf(stderr, "FAIL: %s %s: call %d failed\n", be->name, w->label, i);
+out:
 	free(t);
+	free(dsp);
+	free(drv);
+	free(v);
 	return ret;
 }
 
-static int bench_invoke(const struct backend *be, int echo_n, int sum_n)
+static int bench_invoke(const struct backend *be, int small_n, int echo_n,
+			int sum_n)
 {
-	uint32_t *data, *buf = MAP_FAILED, h;
-	int dev, id = -1, ret;
+	struct sess s;
 	size_t i;
+	int ret, n;
 
-	data = malloc(SUM_BYTES);
-	if (!data)
-		return -ENOMEM;
-	for (i = 0; i < SUM_WORDS; i++)
-		data[i] = i;
-	dev = open(node, O_RDWR | O_CLOEXEC);
-	if (dev < 0) {
-		ret = -errno;
-		fprintf(stderr, "FAIL: %s: open %s: %s\n", be->name, node,
-			strerror(-ret));
-		free(data);
+	ret = sess_open(be, &s);
+	if (ret)
+		return ret;
+	ret = sess_buffers(&s);
+	for (i = 0; !ret && i < ARRAY_SIZE(works); i++) {
+		const struct work *w = &works[i];
+
+		n = w->call == call_null ? small_n :
+		    w->call == call_echo4 ? echo_n : sum_n;
+		ret = bench_work(&s, w, n);
+	}
+	if (sess_close(&s) && !ret)
+		ret = -EIO;
+	return ret;
+}
+
+/* ---- several callers at once ---- */
+
+struct caller {
+	struct sess *s;
+	pthread_barrier_t *start;
+	const double *deadline;
+	long calls;
+	double end;
+	int err;
+	pthread_t thread;
+};
+
+/* Null invokes until the deadline; counts them. */
+static void run_calls(struct sess *s, double deadline, long *calls,
+		      double *end, int *err)
+{
+	double t;
+
+	*calls = 0;
+	*err = 0;
+	while (now_us() < deadline) {
+		*err = call_null(s, 0, &t);
+		if (*err)
+			break;
+		(*calls)++;
+	}
+	*end = now_us();
+}
+
+static void *caller_thread(void *arg)
+{
+	struct caller *c = arg;
+
+	pthread_barrier_wait(c->start);
+	run_calls(c->s, *c->deadline, &c->calls, &c->end, &c->err);
+	return NULL;
+}
+
+static void scale_report(const struct backend *be, const char *what,
+			 long calls, double start, double end)
+{
+	printf("%s null invoke %s: %.0f calls/s (n=%ld)\n", be->name, what,
+	       calls / ((end - start) / 1e6), calls);
+}
+
+/* @nthreads threads of one process on one session. */
+static int scale_threads(struct sess *s, int nthreads)
+{
+	struct caller c[8];
+	pthread_barrier_t start;
+	double deadline = 0, t0, end = 0;
+	long calls = 0;
+	char what[32];
+	int i, ret = 0;
+
+	if (nthreads > (int)ARRAY_SIZE(c))
+		return -EINVAL;
+	pthread_barrier_init(&start, NULL, nthreads + 1);
+	for (i = 0; i < nthreads; i++) {
+		c[i] = (struct caller){ .s = s, .start = &start,
+					.deadline = &deadline };
+		if (pthread_create(&c[i].thread, NULL, caller_thread, &c[i])) {
+			fprintf(stderr, "FAIL: %s: pthread_create\n", s->be->name);
+			exit(1);
+		}
+	}
+	t0 = now_us();
+	deadline = t0 + SCALE_MS * 1e3;
+	pthread_barrier_wait(&start);
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(c[i].thread, NULL);
+		calls += c[i].calls;
+		if (c[i].end > end)
+			end = c[i].end;
+		if (c[i].err && !ret)
+			ret = c[i].err;
+	}
+	pthread_barrier_destroy(&start);
+	snprintf(what, sizeof(what), "%d thread%s", nthreads,
+		 nthreads > 1 ? "s" : "");
+	/* A failed caller stopped at its error; the others' figure stays. */
+	if (ret)
+		printf("note: %s null invoke %s: a thread stopped at an error (%s); calls/s of the calls that succeeded\n",
+		       s->be->name, what, rpc_err(ret));
+	scale_report(s->be, what, calls, t0, end);
+	return ret;
+}
+
+struct proc_result {
+	long calls;
+	double end;
+	int err;
+};
+
+/* SCALE_PROCS processes, a session each. */
+static int scale_procs(const struct backend *be)
+{
+	int ready[2], go[2], res[2], i, n, ret = 0;
+	pid_t pids[SCALE_PROCS];
+	struct proc_result r;
+	double t0, deadline, end = 0;
+	long calls = 0;
+	char c;
+
+	if (pipe(ready) || pipe(go) || pipe(res))
+		return -errno;
+	for (n = 0; n < SCALE_PROCS; n++) {
+		pids[n] = fork();
+		if (pids[n] < 0)
+			break;
+		if (!pids[n]) {
+			struct sess s;
+
+			c = sess_open(be, &s) ? 1 : 0;
+			if (write(ready[1], &c, 1) != 1 || c)
+				_exit(1);
+			if (read(go[0], &deadline, sizeof(deadline)) !=
+			    sizeof(deadline))
+				_exit(1);
+			run_calls(&s, deadline, &r.calls, &r.end, &r.err);
+			if (write(res[1], &r, sizeof(r)) != sizeof(r))
+				_exit(1);
+			_exit(sess_close(&s) ? 1 : 0);
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (read(ready[0], &c, 1) != 1 || c)
+			ret = -EIO;
+	t0 = now_us();
+	deadline = t0 + SCALE_MS * 1e3;
+	for (i = 0; i < n; i++)
+		if (write(go[1], &deadline, sizeof(deadline)) != sizeof(deadline))
+			ret = -EIO;
+	for (i = 0; !ret && i < n; i++) {
+		if (read(res[0], &r, sizeof(r)) != sizeof(r)) {
+			ret = -EIO;
+			break;
+		}
+		calls += r.calls;
+		if (r.end > end)
+			end = r.end;
+		if (r.err)
+			ret = r.err;
+	}
+	close(go[1]);
+	for (i = 0; i < n; i++) {
+		int st;
+
+		waitpid(pids[i], &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			ret = ret ? ret : -EIO;
+	}
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(res[0]);
+	close(res[1]);
+	if (n < SCALE_PROCS)
+		ret = -EAGAIN;
+	if (ret) {
+		fprintf(stderr, "FAIL: %s: %d processes: %s\n", be->name,
+			SCALE_PROCS, rpc_err(ret));
 		return ret;
 	}
-	ret = be->create(dev);
+	scale_report(be, "4 processes", calls, t0, end);
+	return 0;
+}
+
+/*
+ * Null invokes from 1, 2, 4 and 8 threads of one process, then from
+ * SCALE_PROCS processes, each for SCALE_MS, against a mock DSP with
+ * MOCK_WORKERS workers on cdsp (restored to 1 afterwards).
+ */
+static int bench_scaling(const struct backend *be)
+{
+	static const int nthreads[] = { 1, 2, 4, 8 };
+	char cmd[32];
+	struct sess s;
+	size_t i;
+	int ret;
+
+	snprintf(cmd, sizeof(cmd), "workers cdsp %d", MOCK_WORKERS);
+	ret = write_file(MOCK_CONTROL, cmd);
 	if (ret) {
-		fprintf(stderr, "FAIL: %s: INIT_CREATE: %s\n", be->name,
-			rpc_err(ret));
-		goto out;
+		fprintf(stderr, "FAIL: %s: mock DSP control '%s': %s\n",
+			be->name, cmd, strerror(-ret));
+		return ret;
 	}
-	ret = skel_open(be, dev, &h);
-	if (ret)
-		goto out;
+	printf("note: %s: mock DSP cdsp with %d workers for the scaling runs\n",
+	       be->name, MOCK_WORKERS);
+	ret = sess_open(be, &s);
+	if (!ret) {
+		/* Every configuration, also after one failed. */
+		for (i = 0; i < ARRAY_SIZE(nthreads); i++) {
+			int r = scale_threads(&s, nthreads[i]);
 
-	ret = bench_call(be, dev, h, NULL, -1, "echo 4B", echo_n);
-	if (ret)
-		goto out_close;
-	ret = bench_call(be, dev, h, data, -1, "sum 1MiB inline", sum_n);
-	if (ret)
-		goto out_close;
-
-	ret = be->alloc(dev, SUM_BYTES, &id);
-	if (ret) {
-		fprintf(stderr, "FAIL: %s: 1 MiB buffer: %s\n", be->name,
-			strerror(-ret));
-		id = -1;
-		goto out_close;
+			ret = ret ? ret : r;
+		}
+		if (sess_close(&s) && !ret)
+			ret = -EIO;
 	}
-	buf = be->map(dev, id, SUM_BYTES);
-	if (buf == MAP_FAILED) {
-		ret = -errno;
-		fprintf(stderr, "FAIL: %s: map of the 1 MiB buffer: %s\n",
-			be->name, strerror(-ret));
-		goto out_close;
-	}
-	memcpy(buf, data, SUM_BYTES);
-	ret = bench_call(be, dev, h, buf, id, "sum 1MiB zero-copy", sum_n);
-
-out_close:
-	if (skel_close(be, dev, h) && !ret)
+	if (scale_procs(be) && !ret)
 		ret = -EIO;
-	if (buf != MAP_FAILED)
-		munmap(buf, SUM_BYTES);
-	if (id >= 0)
-		be->release(dev, id);
-out:
-	close(dev);
-	free(data);
+	if (write_file(MOCK_CONTROL, "workers cdsp 1") && !ret)
+		ret = -EIO;
+	return ret;
+}
+
+/* ---- allocations per call (fail-nth, debug kernel) ---- */
+
+static const struct {
+	const char *path;
+	const char *value;
+} knobs[] = {
+	/* Sleeping, highmem and order-0 allocations count too. */
+	{ FAIL_PAGE_ALLOC "/ignore-gfp-wait", "N" },
+	{ FAIL_PAGE_ALLOC "/ignore-gfp-highmem", "N" },
+	{ FAIL_PAGE_ALLOC "/min-order", "0" },
+	{ FAIL_PAGE_ALLOC "/verbose", "0" },
+	{ FAILSLAB "/ignore-gfp-wait", "N" },
+	{ FAILSLAB "/verbose", "0" },
+};
+
+static int fail_nth_set(int fd, int n)
+{
+	char v[16];
+	int len = snprintf(v, sizeof(v), "%d", n);
+
+	return pwrite(fd, v, len, 0) == len ? 0 : -errno;
+}
+
+static int fail_nth_get(int fd)
+{
+	char v[16];
+	ssize_t n = pread(fd, v, sizeof(v) - 1, 0);
+
+	if (n <= 0)
+		return -1;
+	v[n] = 0;
+	return atoi(v);
+}
+
+/*
+ * Fallible allocation points of one call of @call: for n = 1, 2, ... the
+ * n-th point is made to fail (fail-nth = n) and the call made; once a
+ * call no longer consumes the fault (fail-nth reads back non-zero) it has
+ * n - 1 points. A normal call before each attempt keeps the session warm
+ * (it repairs what an injected failure dropped). Returns the count or
+ * -errno.
+ */
+static int count_points(struct sess *s, int fd,
+			int (*call)(struct sess *s, int seq, double *t))
+{
+	double t;
+	int n, left, r;
+
+	for (n = 1; n <= ALLOC_MAX; n++) {
+		r = call(s, n, &t);
+		if (r) {
+			fprintf(stderr, "FAIL: %s: a normal call after %d injected failure(s) failed\n",
+				s->be->name, n - 1);
+			return r;
+		}
+		if (fail_nth_set(fd, n))
+			return -errno;
+		quiet = 1;
+		call(s, n, &t);
+		quiet = 0;
+		left = fail_nth_get(fd);
+		fail_nth_set(fd, 0);
+		if (left < 0)
+			return -EIO;
+		if (left)
+			return n - 1;
+	}
+	return -E2BIG;
+}
+
+/* Allocator frames: the caller of interest is below them. */
+static const char * const alloc_frames[] = {
+	"dump_stack", "should_fail", "__should_fail", "fail_dump",
+	"prepare_alloc_pages", "__alloc_pages", "alloc_pages", "__alloc_frozen",
+	"alloc_frozen", "__kmalloc", "kmalloc", "kmem_cache_alloc",
+	"__kmem_cache_alloc", "__kvmalloc", "kvmalloc", "slab_", "___slab",
+	"__slab", "new_slab", "allocate_slab", "__dma_direct_alloc",
+	"dma_direct_alloc", "dma_alloc_attrs", "__get_free_pages", "krealloc",
+	"__do_krealloc", "get_page_from_freelist", "rmqueue", "kzalloc",
+	"kcalloc", "__kvzalloc", "kvzalloc", "kmalloc_array", "__kmalloc_array",
+};
+
+/*
+ * Which code makes the @n-th allocation point of @call: fails it with the
+ * fault-injection stack dump on (verbose 2) and prints the first frames
+ * below the allocator, read back from /dev/kmsg, as
+ * "trace <driver> <what> #<n>: <frame> < <caller> < ..." (symbols as the
+ * kernel prints them: Rust ones mangled; tools/bench/plot.py shortens
+ * them).
+ */
+static void trace_point(struct sess *s, int fd, const char *label, int n,
+			int (*call)(struct sess *s, int seq, double *t))
+{
+	char rec[2048], line[4096] = "";
+	int k, got = 0, in_trace = 0;
+	ssize_t r;
+	double t;
+
+	k = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (k < 0)
+		return;
+	lseek(k, 0, SEEK_END);
+	call(s, n, &t);
+	fail_nth_set(fd, n);
+	quiet = 1;
+	call(s, n, &t);
+	quiet = 0;
+	fail_nth_set(fd, 0);
+	while (got < 8 && (r = read(k, rec, sizeof(rec) - 1)) > 0) {
+		char *m = strchr(rec, ';'), *e;
+		size_t i;
+		int skip = 0;
+
+		rec[r] = 0;
+		if (!m)
+			continue;
+		m++;
+		e = strchr(m, '\n');
+		if (e)
+			*e = 0;
+		if (strstr(m, "Call Trace:")) {
+			in_trace = 1;
+			continue;
+		}
+		if (!in_trace)
+			continue;
+		while (*m == ' ')
+			m++;
+		if (!strncmp(m, "? ", 2) || *m == '<')
+			continue;
+		e = strchr(m, '+');
+		if (!e)
+			continue;
+		*e = 0;
+		for (i = 0; i < ARRAY_SIZE(alloc_frames); i++)
+			if (!strncmp(m, alloc_frames[i], strlen(alloc_frames[i])))
+				skip = 1;
+		if (skip && !got)
+			continue;
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+			 "%s%s", got ? " < " : "", m);
+		got++;
+	}
+	close(k);
+	printf("trace %s %s #%d: %s\n", s->be->name, label, n,
+	       got ? line : "(no stack dump: a __GFP_NOWARN allocation)");
+}
+
+static int bench_allocs(const struct backend *be)
+{
+	static const struct {
+		const char *label;
+		int (*call)(struct sess *s, int seq, double *t);
+	} calls[] = {
+		{ "invoke null", call_null },
+		{ "invoke echo 4B", call_echo4 },
+		{ "invoke GEM arg", call_sum_zc },
+	};
+	int fd, ret = 0, r, k, lo, hi, opened;
+	struct sess s;
+	size_t i;
+	double t;
+
+	fd = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		printf("note: %s: no %s in this kernel (the debug kernel has it); no allocation counts\n",
+		       be->name, FAIL_NTH);
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		ret = write_file(knobs[i].path, knobs[i].value);
+		if (ret) {
+			fprintf(stderr, "FAIL: %s: %s: %s\n", be->name,
+				knobs[i].path, strerror(-ret));
+			close(fd);
+			return ret;
+		}
+	}
+	ret = sess_open(be, &s);
+	opened = !ret;
+	if (!ret)
+		ret = sess_buffers(&s);
+	for (i = 0; !ret && i < ARRAY_SIZE(calls); i++) {
+		/* Warm: the first calls grow the session's pool. */
+		for (k = 0; !ret && k < INVOKE_WARMUP; k++)
+			ret = calls[i].call(&s, k, &t);
+		lo = ALLOC_MAX + 1;
+		hi = -1;
+		for (k = 0; !ret && k < ALLOC_ROUNDS; k++) {
+			r = count_points(&s, fd, calls[i].call);
+			if (r < 0) {
+				ret = r;
+				break;
+			}
+			lo = r < lo ? r : lo;
+			hi = r > hi ? r : hi;
+		}
+		if (ret)
+			break;
+		printf("%s allocs %s: %d allocations/call (min of %d rounds%s)\n",
+		       be->name, calls[i].label, lo, ALLOC_ROUNDS,
+		       hi != lo ? ", varied" : "");
+		if (hi != lo)
+			printf("note: %s allocs %s: %d to %d fallible allocations per call over %d rounds\n",
+			       be->name, calls[i].label, lo, hi, ALLOC_ROUNDS);
+		/* Where they are: one stack dump per point. */
+		write_file(FAILSLAB "/verbose", "2");
+		write_file(FAIL_PAGE_ALLOC "/verbose", "2");
+		for (k = 1; k <= lo; k++)
+			trace_point(&s, fd, calls[i].label, k, calls[i].call);
+		write_file(FAILSLAB "/verbose", "0");
+		write_file(FAIL_PAGE_ALLOC "/verbose", "0");
+	}
+	if (opened && sess_close(&s) && !ret)
+		ret = -EIO;
+	close(fd);
+	if (ret)
+		fprintf(stderr, "FAIL: %s: allocation counts: %s\n", be->name,
+			rpc_err(ret));
 	return ret;
 }
 
 int main(int argc, char **argv)
 {
 	const struct backend *be = NULL;
-	int small_n = 2000, large_n = 200, echo_n, sum_n;
-	int dev, ret = 0;
+	int small_n = 2000, large_n = 200, echo_n, sum_n, alloc_only = 0;
+	int dev, ret = 0, argi = 1;
 	size_t i;
 
 	if (argc >= 2)
 		for (i = 0; i < ARRAY_SIZE(backends); i++)
 			if (!strcmp(argv[1], backends[i].name))
 				be = &backends[i];
-	if (!be || argc > 3) {
-		fprintf(stderr, "usage: %s qda|fastrpc [iterations]\n", argv[0]);
+	argi = 2;
+	if (argi < argc && !strcmp(argv[argi], "--alloc-only")) {
+		alloc_only = 1;
+		argi++;
+	}
+	if (!be || argc > argi + 1) {
+		fprintf(stderr, "usage: %s qda|fastrpc [--alloc-only] [iterations]\n",
+			argv[0]);
 		return 2;
 	}
-	if (argc == 3) {
-		small_n = atoi(argv[2]);
+	if (argi < argc) {
+		small_n = atoi(argv[argi]);
 		if (small_n < 1) {
-			fprintf(stderr, "bad iteration count '%s'\n", argv[2]);
+			fprintf(stderr, "bad iteration count '%s'\n", argv[argi]);
 			return 2;
 		}
 		large_n = small_n / 10 ? small_n / 10 : 1;
@@ -815,15 +1613,18 @@ int main(int argc, char **argv)
 
 	ret = qda_clock_probe(&clk);
 	qda_clock_print(stdout, &clk);
-	if (ret) {
+	if (ret && !alloc_only) {
 		fprintf(stderr, "FAIL: %s: %s; no figures\n", be->name, clk.why);
 		return 1;
 	}
+	ret = 0;
 
 	if (be->find(node, sizeof(node))) {
 		fprintf(stderr, "%s: no cdsp node\n", be->name);
 		return 1;
 	}
+	if (alloc_only)
+		return bench_allocs(be) ? 1 : 0;
 	/* Memory first, while no session of ours exists. */
 	if (bench_session(be))
 		ret = 1;
@@ -845,7 +1646,9 @@ int main(int argc, char **argv)
 		ret = 1;
 	close(dev);
 	/* Remote calls, on a session of their own. */
-	if (bench_invoke(be, echo_n, sum_n))
+	if (bench_invoke(be, small_n, echo_n, sum_n))
+		ret = 1;
+	if (bench_scaling(be))
 		ret = 1;
 	return ret;
 }

@@ -64,7 +64,13 @@
  * device names ("<parent>.<name>.<src>.<dst>") unique, as real edges do.
  *
  * Sending.  send()/sendto()/trysend()/trysendto() copy the message, queue it to
- * the channel's ordered workqueue and return 0 without waiting for the DSP.
+ * the channel's DSP worker and return 0 without waiting for the DSP.  By
+ * default a channel has one worker, on its ordered workqueue: requests are
+ * served one at a time, in the order they were sent.  "workers <label> <n>"
+ * (or the workers module parameter, for every channel at load) lets up to
+ * n requests be served at once, each by the next idle worker; the DSP's
+ * methods still run one at a time (chan->dsp.lock), but decoding and the
+ * copies in and out do not.
  * send() and sendto() may sleep (might_sleep(): the real glink send can), the
  * try variants never do.  Errors: -EINVAL for a negative length,
  * -EMSGSIZE above MOCK_MTU bytes, -ENOMEM, and -EPIPE while the channel is
@@ -102,6 +108,14 @@
  * virtio_rpmsg_bus).  Either way destroy_ept clears ept->cb under every lock
  * the delivery path takes, so no callback runs once destroy_ept has returned.
  *
+ * Service time.  Each message is stamped (ktime_get()) when a send op gets
+ * it and when its response goes to the endpoint's callback; the difference
+ * is the DSP's service time for the request: queueing, the worker, the
+ * method, the copies and the delivery, everything but the driver.  The
+ * latest MOCK_SVC_RING of them, with count, sum and maximum since the last
+ * reset, are read from /sys/kernel/debug/qda_mock_dsp/service/<label>; any
+ * write to that file resets them.
+ *
  * Counters.  Per channel, cumulative over restarts: received (every message
  * accepted by a send op), answered (responses handed to a callback), dropped
  * (too short, discarded by a stop or a "drop" fault, or the endpoint was
@@ -126,6 +140,9 @@
  *	delay <label> <ms>, drop|dup|corrupt|short <label> [n],
  *	restart-mid-call <label>, clear <label>
  *			fault controls, see mock-dsp.rst.
+ *	workers <label> <n>
+ *			serve up to n (1-8) requests at once; 1 restores the
+ *			default order.  "clear" does not reset it.
  * Errors: -EINVAL for an unknown command, missing label or bad number,
  * -ENODEV for an unknown label, -EALREADY for stop of a stopped or start of
  * a started channel.  Reading control (or status) prints one line per
@@ -193,6 +210,11 @@ MODULE_PARM_DESC(hardirq_rx,
 static unsigned int delay_ms;
 module_param(delay_ms, uint, 0644);
 MODULE_PARM_DESC(delay_ms, "Time the DSP takes to answer each message, in ms (default: 0)");
+
+static unsigned int workers = 1;
+module_param(workers, uint, 0444);
+MODULE_PARM_DESC(workers,
+		 "DSP worker threads per channel at load, 1-8; 1 serves requests one at a time, in order (default: 1)");
 
 struct mock_cb_desc {
 	u32 reg;
@@ -316,6 +338,31 @@ static void mock_ept_release(struct kref *kref)
 	kfree(to_mock_ept(ept));
 }
 
+/*
+ * The response in @msg goes to the callback now: note its service time.
+ * Before the callback runs, so that a caller the callback wakes finds it
+ * counted.  Any context.
+ */
+static void mock_svc_record(struct mock_channel *chan, struct mock_msg *msg)
+{
+	unsigned long flags;
+	u32 v;
+
+	msg->t_tx = ktime_get();
+	v = clamp_t(s64, ktime_to_ns(ktime_sub(msg->t_tx, msg->t_rx)), 0,
+		    U32_MAX);
+
+	spin_lock_irqsave(&chan->lock, flags);
+	if (chan->svc_ring) {
+		chan->svc_ring[chan->svc_head] = v;
+		chan->svc_head = (chan->svc_head + 1) % MOCK_SVC_RING;
+	}
+	chan->svc_count++;
+	chan->svc_sum += v;
+	chan->svc_max = max(chan->svc_max, v);
+	spin_unlock_irqrestore(&chan->lock, flags);
+}
+
 /* Account for a finished message and free it.  Any context. */
 void mock_msg_done(struct mock_channel *chan, struct mock_msg *msg,
 		   bool answered)
@@ -342,6 +389,7 @@ static void mock_deliver_locked_cb(struct mock_channel *chan,
 
 	mutex_lock(&ept->cb_lock);
 	if (ept->cb) {
+		mock_svc_record(chan, msg);
 		ept->cb(ept->rpdev, msg->data, msg->len, ept->priv,
 			RPMSG_ADDR_ANY);
 		answered = true;
@@ -374,6 +422,7 @@ static void mock_rx_work(struct irq_work *work)
 		list_del(&msg->node);
 		spin_lock_irqsave(&msg->mept->rx_lock, flags);
 		if (ept->cb) {
+			mock_svc_record(chan, msg);
 			ept->cb(ept->rpdev, msg->data, msg->len, ept->priv,
 				RPMSG_ADDR_ANY);
 			answered = true;
@@ -451,6 +500,7 @@ void mock_respond(struct mock_channel *chan, struct mock_msg *msg, s32 retval)
 		dup->len = msg->len;
 		memcpy(dup->data, msg->data, msg->len);
 		dup->mept = msg->mept;
+		dup->t_rx = msg->t_rx;
 		kref_get(&msg->mept->ept.refcount);
 	} else {
 		kfree(dup);
@@ -520,10 +570,29 @@ static void mock_deferred_work(struct work_struct *work)
 	}
 }
 
+/*
+ * Queue an idle worker, if one of the first nworkers is; a busy one takes
+ * the next request itself before it goes idle.  Under chan->lock.
+ */
+static void mock_kick_locked(struct mock_channel *chan)
+{
+	unsigned int i;
+
+	for (i = 0; i < chan->nworkers; i++) {
+		struct mock_worker *w = &chan->workers[i];
+
+		if (!w->busy) {
+			w->busy = true;
+			queue_work(i ? chan->pool_wq : chan->wq, &w->work);
+			return;
+		}
+	}
+}
+
 static void mock_dsp_work(struct work_struct *work)
 {
-	struct mock_channel *chan = container_of(work, struct mock_channel,
-						 work);
+	struct mock_worker *w = container_of(work, struct mock_worker, work);
+	struct mock_channel *chan = w->chan;
 	unsigned int delay;
 	struct mock_msg *msg;
 	unsigned long flags;
@@ -532,11 +601,17 @@ static void mock_dsp_work(struct work_struct *work)
 	for (;;) {
 		spin_lock_irqsave(&chan->lock, flags);
 		msg = NULL;
-		if (chan->up)
+		if (chan->up && w->idx < chan->nworkers)
 			msg = list_first_entry_or_null(&chan->requests,
 						       struct mock_msg, node);
-		if (msg)
+		if (msg) {
 			list_del(&msg->node);
+		} else {
+			w->busy = false;
+			/* Left over when "workers" was lowered. */
+			if (chan->up && !list_empty(&chan->requests))
+				mock_kick_locked(chan);
+		}
 		restart = msg && chan->faults.restart_mid_call;
 		if (restart)
 			chan->faults.restart_mid_call = false;
@@ -565,6 +640,7 @@ static int mock_queue(struct rpmsg_endpoint *ept, const void *data, int len,
 {
 	struct mock_ept *mept = to_mock_ept(ept);
 	struct mock_channel *chan = mept->chan;
+	ktime_t t_rx = ktime_get();
 	struct mock_msg *msg;
 	unsigned long flags;
 
@@ -579,6 +655,7 @@ static int mock_queue(struct rpmsg_endpoint *ept, const void *data, int len,
 	msg->len = len;
 	memcpy(msg->data, data, len);
 	msg->mept = mept;
+	msg->t_rx = t_rx;
 
 	spin_lock_irqsave(&chan->lock, flags);
 	if (!chan->up) {
@@ -589,7 +666,7 @@ static int mock_queue(struct rpmsg_endpoint *ept, const void *data, int len,
 	kref_get(&ept->refcount);
 	chan->received++;
 	list_add_tail(&msg->node, &chan->requests);
-	queue_work(chan->wq, &chan->work);
+	mock_kick_locked(chan);
 	spin_unlock_irqrestore(&chan->lock, flags);
 
 	return 0;
@@ -698,13 +775,20 @@ static void mock_channel_quiesce(struct mock_channel *chan)
 {
 	struct mock_msg *msg, *tmp;
 	unsigned long flags;
+	unsigned int i;
 	LIST_HEAD(list);
 
 	spin_lock_irqsave(&chan->lock, flags);
 	chan->up = false;
 	spin_unlock_irqrestore(&chan->lock, flags);
 
-	cancel_work_sync(&chan->work);
+	for (i = 0; i < MOCK_MAX_WORKERS; i++)
+		cancel_work_sync(&chan->workers[i].work);
+	/* A cancelled worker never ran to clear its flag. */
+	spin_lock_irqsave(&chan->lock, flags);
+	for (i = 0; i < MOCK_MAX_WORKERS; i++)
+		chan->workers[i].busy = false;
+	spin_unlock_irqrestore(&chan->lock, flags);
 	cancel_delayed_work_sync(&chan->deferred_work);
 	/* A restart of the DSP forgets every process and mapping. */
 	mock_rpc_reset(chan);
@@ -873,6 +957,24 @@ static int mock_control_fault(struct mock_channel *chan, const char *cmd,
 	return ret;
 }
 
+/* "workers <label> <n>": not a fault control, so "clear" leaves it. */
+static int mock_control_workers(struct mock_channel *chan, const char *arg)
+{
+	unsigned long flags;
+	unsigned int n;
+
+	if (!arg || kstrtouint(arg, 0, &n) || n < 1 || n > MOCK_MAX_WORKERS)
+		return -EINVAL;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	chan->nworkers = n;
+	if (chan->up && !list_empty(&chan->requests))
+		mock_kick_locked(chan);
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	return 0;
+}
+
 /* "resolve <label> <hexaddr>": 0 if the DSP address resolves to RAM. */
 static int mock_control_resolve(struct mock_channel *chan, const char *arg)
 {
@@ -893,7 +995,7 @@ static int mock_control_resolve(struct mock_channel *chan, const char *arg)
 
 static const char * const mock_commands[] = {
 	"start", "stop", "restart", "resolve", "drop", "dup", "corrupt",
-	"short", "delay", "restart-mid-call", "clear",
+	"short", "delay", "restart-mid-call", "clear", "workers",
 };
 
 static ssize_t mock_control_write(struct file *file, const char __user *ubuf,
@@ -927,6 +1029,10 @@ static ssize_t mock_control_write(struct file *file, const char __user *ubuf,
 
 	if (!strcmp(cmd, "resolve")) {
 		ret = mock_control_resolve(chan, args);
+		return ret ? ret : count;
+	}
+	if (!strcmp(cmd, "workers")) {
+		ret = mock_control_workers(chan, args);
 		return ret ? ret : count;
 	}
 	if (strcmp(cmd, "start") && strcmp(cmd, "stop") &&
@@ -979,6 +1085,75 @@ static int mock_iommu_show(struct seq_file *m, void *unused)
 }
 
 DEFINE_SHOW_ATTRIBUTE(mock_iommu);
+
+/*
+ * service/<label>: the DSP's service times since the last reset, a header
+ *	count=N sum_ns=S max_ns=M workers=W
+ * then the latest min(N, MOCK_SVC_RING) of them in ns, oldest first, one
+ * per line.  Any write resets them.
+ */
+static int mock_service_show(struct seq_file *m, void *unused)
+{
+	struct mock_channel *chan = m->private;
+	unsigned int i, n, head, nworkers;
+	u64 count, sum;
+	unsigned long flags;
+	u32 max, *snap;
+
+	snap = kvmalloc_array(MOCK_SVC_RING, sizeof(*snap), GFP_KERNEL);
+	if (!snap)
+		return -ENOMEM;
+	spin_lock_irqsave(&chan->lock, flags);
+	count = chan->svc_count;
+	sum = chan->svc_sum;
+	max = chan->svc_max;
+	head = chan->svc_head;
+	nworkers = chan->nworkers;
+	n = min_t(u64, count, MOCK_SVC_RING);
+	for (i = 0; i < n; i++)
+		snap[i] = chan->svc_ring[(head + MOCK_SVC_RING - n + i) %
+					 MOCK_SVC_RING];
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	seq_printf(m, "count=%llu sum_ns=%llu max_ns=%u workers=%u\n", count,
+		   sum, max, nworkers);
+	for (i = 0; i < n; i++)
+		seq_printf(m, "%u\n", snap[i]);
+	kvfree(snap);
+
+	return 0;
+}
+
+static int mock_service_open(struct inode *inode, struct file *file)
+{
+	return single_open_size(file, mock_service_show, inode->i_private,
+				64 + MOCK_SVC_RING * 11);
+}
+
+static ssize_t mock_service_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct mock_channel *chan = file_inode(file)->i_private;
+	unsigned long flags;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	chan->svc_head = 0;
+	chan->svc_count = 0;
+	chan->svc_sum = 0;
+	chan->svc_max = 0;
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	return count;
+}
+
+static const struct file_operations mock_service_fops = {
+	.owner = THIS_MODULE,
+	.open = mock_service_open,
+	.read = seq_read,
+	.write = mock_service_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
 
 /*
  * @smmu is the phandle of the platform's SMMU, 0 without one; @sid the
@@ -1208,6 +1383,11 @@ static void mock_channels_destroy(void)
 		if (chan->wq)
 			destroy_workqueue(chan->wq);
 		chan->wq = NULL;
+		if (chan->pool_wq)
+			destroy_workqueue(chan->pool_wq);
+		chan->pool_wq = NULL;
+		kvfree(chan->svc_ring);
+		chan->svc_ring = NULL;
 		faux_device_destroy(chan->parent);
 		chan->parent = NULL;
 	}
@@ -1230,6 +1410,14 @@ static int mock_channels_create(void)
 		chan->wq = alloc_ordered_workqueue("qda-mock-%s", 0, label);
 		if (!chan->wq)
 			return -ENOMEM;
+		chan->pool_wq = alloc_workqueue("qda-mock-%s-pool", WQ_UNBOUND,
+						MOCK_MAX_WORKERS - 1, label);
+		if (!chan->pool_wq)
+			return -ENOMEM;
+		chan->svc_ring = kvcalloc(MOCK_SVC_RING,
+					  sizeof(*chan->svc_ring), GFP_KERNEL);
+		if (!chan->svc_ring)
+			return -ENOMEM;
 	}
 
 	mutex_lock(&mock_lock);
@@ -1243,7 +1431,8 @@ static int mock_channels_create(void)
 
 static int __init mock_dsp_init(void)
 {
-	unsigned int i;
+	struct dentry *svc;
+	unsigned int i, j;
 	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(mock_channels); i++) {
@@ -1254,7 +1443,14 @@ static int __init mock_dsp_init(void)
 		INIT_LIST_HEAD(&chan->requests);
 		INIT_LIST_HEAD(&chan->responses);
 		INIT_LIST_HEAD(&chan->deferred);
-		INIT_WORK(&chan->work, mock_dsp_work);
+		for (j = 0; j < MOCK_MAX_WORKERS; j++) {
+			struct mock_worker *w = &chan->workers[j];
+
+			INIT_WORK(&w->work, mock_dsp_work);
+			w->chan = chan;
+			w->idx = j;
+		}
+		chan->nworkers = clamp(workers, 1u, MOCK_MAX_WORKERS);
 		INIT_DELAYED_WORK(&chan->deferred_work, mock_deferred_work);
 		INIT_WORK(&chan->restart_work, mock_restart_work);
 		atomic64_set(&chan->violations, 0);
@@ -1289,6 +1485,10 @@ static int __init mock_dsp_init(void)
 			    &mock_status_fops);
 	debugfs_create_file("iommu", 0400, mock_debugfs, NULL,
 			    &mock_iommu_fops);
+	svc = debugfs_create_dir("service", mock_debugfs);
+	for (i = 0; i < ARRAY_SIZE(mock_channels); i++)
+		debugfs_create_file(mock_channels[i].desc->label, 0600, svc,
+				    &mock_channels[i], &mock_service_fops);
 
 	pr_info("mock DSP channels up (hardirq_rx=%d)\n", hardirq_rx);
 	return 0;

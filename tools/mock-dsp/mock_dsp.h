@@ -10,6 +10,7 @@
 #include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/irq_work.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rpmsg.h>
@@ -66,15 +67,37 @@ struct mock_rpdev;
 /*
  * A message in flight; holds a reference on the endpoint it belongs to.
  * @deadline and @retval are used while the message waits on the channel's
- * deferred list.
+ * deferred list.  A request's buffer becomes its response: @t_rx is when
+ * the send op got the request, @t_tx when the response went to the
+ * endpoint's callback (the DSP's service time, see mock_msg_done()).
  */
 struct mock_msg {
 	struct list_head node;
 	struct mock_ept *mept;
 	unsigned long deadline;
+	ktime_t t_rx;
+	ktime_t t_tx;
 	s32 retval;
 	int len;
 	u8 data[] __counted_by(len);
+};
+
+/* Most DSP worker threads a channel can have ("workers" control). */
+#define MOCK_MAX_WORKERS	8
+/* Service times kept per channel (the latest ones). */
+#define MOCK_SVC_RING		16384
+
+/*
+ * One DSP worker thread of a channel.  Worker 0 runs on the channel's
+ * ordered workqueue (with the deferred answers), the others on its pool
+ * workqueue.  @busy (under mock_channel.lock) is set when the worker is
+ * queued and cleared when it finds no request left to take.
+ */
+struct mock_worker {
+	struct work_struct work;
+	struct mock_channel *chan;
+	unsigned int idx;
+	bool busy;
 };
 
 struct mock_chan_desc;
@@ -91,7 +114,7 @@ struct mock_faults {
 
 /* The fake DSP's per-channel state; protected by mock_dsp_state.lock. */
 struct mock_dsp_state {
-	/* Serialises the DSP side (worker, deferred work, reset). */
+	/* Serialises the DSP methods (workers, deferred work, reset). */
 	struct mutex lock;
 	struct list_head procs;
 	u64 next_vaddr;
@@ -117,7 +140,11 @@ struct mock_channel {
 	/* Registered rpmsg device, NULL while stopped.  Protected by mock_lock. */
 	struct mock_rpdev *mrpdev;
 	struct workqueue_struct *wq;
-	struct work_struct work;
+	/* Runs workers 1 and up. */
+	struct workqueue_struct *pool_wq;
+	struct mock_worker workers[MOCK_MAX_WORKERS];
+	/* Workers that take requests (1 unless set by "workers"). */
+	unsigned int nworkers;
 	/* Answers the deferred (sleeping) calls when they are due. */
 	struct delayed_work deferred_work;
 	/* Runs "restart-mid-call" outside the channel's workqueue. */
@@ -133,6 +160,16 @@ struct mock_channel {
 	u64 received;
 	u64 answered;
 	u64 dropped;
+	/*
+	 * Service time of each answered request, t_tx - t_rx in ns, the
+	 * latest MOCK_SVC_RING of them from @svc_ring[@svc_head] on; since
+	 * the last reset: @svc_count answers, @svc_sum ns in all, @svc_max.
+	 */
+	u32 *svc_ring;
+	unsigned int svc_head;
+	u64 svc_count;
+	u64 svc_sum;
+	u32 svc_max;
 	atomic64_t violations;
 	/*
 	 * Set at load when the CB nodes got an iommus property: the DSP then

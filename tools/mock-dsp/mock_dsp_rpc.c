@@ -10,8 +10,11 @@
  * other encoder; Documentation/accel/qda/mock-dsp.rst is the contract.
  *
  * All DSP state of a channel is protected by chan->dsp.lock and only touched
- * from the channel's ordered workqueue (requests, deferred answers) and from
- * mock_channel_quiesce() once that workqueue has been flushed.
+ * from the channel's DSP workers (requests; one by default, see "workers" in
+ * mock-dsp.rst), its ordered workqueue (deferred answers) and from
+ * mock_channel_quiesce() once those have been flushed.  Decoding a request
+ * and writing its outputs back touch only the request itself, so several
+ * workers do that in parallel; the lock is held around the method alone.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -1188,13 +1191,14 @@ static s32 mock_remotectl_close(struct mock_call *c, struct mock_proc *p)
 	return MOCK_EINVHANDLE;
 }
 
-/* The test skel, methods 0-5; see mock-dsp.rst. */
+/* The test skel, methods 0-6; see mock-dsp.rst. */
 static s32 mock_test_skel(struct mock_call *c)
 {
 	u32 sc = c->sc & SC_MASK, method = SC_METHOD(sc);
 	static const u32 scs[] = {
 		SC(0, 1, 1), SC(1, 1, 1), SC(2, 1, 1),
 		SC(3, 1, 1), SC(4, 1, 0), SC(5, 1, 0),
+		SC(6, 0, 0),
 	};
 	struct mock_arg *in = &c->args[0], *out = &c->args[1];
 	u64 i;
@@ -1255,6 +1259,8 @@ static s32 mock_test_skel(struct mock_call *c)
 		memcpy(&code, in->buf, sizeof(code));
 		return code;
 	}
+	case 6:		/* nop: no buffers, answers 0 */
+		return 0;
 	}
 	return MOCK_EUNSUPPORTED;
 }
@@ -1434,10 +1440,12 @@ void mock_rpc_handle(struct mock_channel *chan, struct mock_msg *msg)
 	memcpy(&c.req, msg->data, sizeof(c.req));
 	mock_mem_init(&c.mem, chan, mock_msg_rpdev(msg), true);
 
-	mutex_lock(&chan->dsp.lock);
 	ret = mock_decode(&c);
 	if (!ret) {
+		mutex_lock(&chan->dsp.lock);
 		ret = mock_dispatch(&c);
+		mutex_unlock(&chan->dsp.lock);
+		/* A parked message may be answered by another worker now. */
 		if (!c.parked) {
 			s32 wret = mock_writeback(&c);
 
@@ -1445,7 +1453,6 @@ void mock_rpc_handle(struct mock_channel *chan, struct mock_msg *msg)
 				ret = wret;
 		}
 	}
-	mutex_unlock(&chan->dsp.lock);
 	mock_call_free(&c);
 
 	list_for_each_entry_safe(m, tmp, &c.release, node) {

@@ -1471,9 +1471,13 @@ static int call_env_failure(long ret)
 /* The result the UAPI promises for the skel's fail(@code). */
 static void check_fail_code(int32_t code, long ret, int err)
 {
+	/*
+	 * EBADF: another thread closed the file meanwhile (racing closes are
+	 * part of the workload); the ioctl never reached the driver.
+	 */
 	if (ret == -1 && (err == EINTR || err == EPIPE || err == ENODEV ||
 			  err == EAGAIN || err == ENOMEM || err == ENOTCONN ||
-			  err == EBUSY))
+			  err == EBUSY || err == EBADF))
 		return;
 	if (code == 0 || code > 0 || code < -4095) {
 		if (ret == code)
