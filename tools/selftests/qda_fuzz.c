@@ -1587,7 +1587,9 @@ static void op_invoke_inline(struct thr *t)
 	if (ret == -1)
 		mark_dead(fslot, fgen, err);
 	if (m == 5) {
-		check_fail_code(code, ret, err);
+		/* A file closed (its fd reused) meanwhile answers anything. */
+		if (!file_changed(fslot, fgen))
+			check_fail_code(code, ret, err);
 		judge_raw(t, ret, err);
 		return;
 	}
