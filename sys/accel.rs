@@ -433,7 +433,11 @@ impl Entered {
         let mut idx = 0;
         // SAFETY: `dev` is valid (safety requirements); `idx` is a valid out
         // pointer.
-        unsafe { bindings::drm_dev_enter(dev, &mut idx) }.then_some(Self(idx))
+        // `then`, not `then_some`: an `Entered` built eagerly for a device
+        // that is gone would be dropped at once, leaving a section never
+        // entered (`drm_dev_enter()` already left it; found by the fuzzer
+        // as a lockdep "bad unlock balance" on `drm_unplug_srcu`).
+        unsafe { bindings::drm_dev_enter(dev, &mut idx) }.then(|| Self(idx))
     }
 }
 
