@@ -354,7 +354,8 @@ static void mock_svc_record(struct mock_channel *chan, struct mock_msg *msg)
 
 	spin_lock_irqsave(&chan->lock, flags);
 	if (chan->svc_ring) {
-		chan->svc_ring[chan->svc_head] = v;
+		chan->svc_ring[chan->svc_head].rx_ns = ktime_to_ns(msg->t_rx);
+		chan->svc_ring[chan->svc_head].tx_ns = ktime_to_ns(msg->t_tx);
 		chan->svc_head = (chan->svc_head + 1) % MOCK_SVC_RING;
 	}
 	chan->svc_count++;
@@ -1089,8 +1090,12 @@ DEFINE_SHOW_ATTRIBUTE(mock_iommu);
 /*
  * service/<label>: the DSP's service times since the last reset, a header
  *	count=N sum_ns=S max_ns=M workers=W
- * then the latest min(N, MOCK_SVC_RING) of them in ns, oldest first, one
- * per line.  Any write resets them.
+ * then the latest min(N, MOCK_SVC_RING) of them, oldest first, one per
+ * line: the service time, when the request came in and when its answer
+ * went to the callback, all in ns (the last two of CLOCK_MONOTONIC, as
+ * clock_gettime() reads it, so that a caller can split its own round trip
+ * into the time before the DSP got the request and the time after the
+ * answer).  Any write resets them.
  */
 static int mock_service_show(struct seq_file *m, void *unused)
 {
@@ -1098,7 +1103,8 @@ static int mock_service_show(struct seq_file *m, void *unused)
 	unsigned int i, n, head, nworkers;
 	u64 count, sum;
 	unsigned long flags;
-	u32 max, *snap;
+	struct mock_svc_rec *snap;
+	u32 max;
 
 	snap = kvmalloc_array(MOCK_SVC_RING, sizeof(*snap), GFP_KERNEL);
 	if (!snap)
@@ -1118,7 +1124,8 @@ static int mock_service_show(struct seq_file *m, void *unused)
 	seq_printf(m, "count=%llu sum_ns=%llu max_ns=%u workers=%u\n", count,
 		   sum, max, nworkers);
 	for (i = 0; i < n; i++)
-		seq_printf(m, "%u\n", snap[i]);
+		seq_printf(m, "%llu %llu %llu\n", snap[i].tx_ns - snap[i].rx_ns,
+			   snap[i].rx_ns, snap[i].tx_ns);
 	kvfree(snap);
 
 	return 0;
@@ -1127,7 +1134,7 @@ static int mock_service_show(struct seq_file *m, void *unused)
 static int mock_service_open(struct inode *inode, struct file *file)
 {
 	return single_open_size(file, mock_service_show, inode->i_private,
-				64 + MOCK_SVC_RING * 11);
+				64 + MOCK_SVC_RING * 64);
 }
 
 static ssize_t mock_service_write(struct file *file, const char __user *ubuf,

@@ -87,6 +87,12 @@ struct mock_msg {
 /* Service times kept per channel (the latest ones). */
 #define MOCK_SVC_RING		16384
 
+/* One answered request in the service-time ring (struct mock_channel). */
+struct mock_svc_rec {
+	u64 rx_ns;
+	u64 tx_ns;
+};
+
 /*
  * One DSP worker thread of a channel.  Worker 0 runs on the channel's
  * ordered workqueue (with the deferred answers), the others on its pool
@@ -161,11 +167,13 @@ struct mock_channel {
 	u64 answered;
 	u64 dropped;
 	/*
-	 * Service time of each answered request, t_tx - t_rx in ns, the
-	 * latest MOCK_SVC_RING of them from @svc_ring[@svc_head] on; since
-	 * the last reset: @svc_count answers, @svc_sum ns in all, @svc_max.
+	 * When each answered request came in and went out (@t_rx, @t_tx of
+	 * its message, ns of CLOCK_MONOTONIC), the latest MOCK_SVC_RING of
+	 * them from @svc_ring[@svc_head] on; since the last reset:
+	 * @svc_count answers, @svc_sum ns of service time (t_tx - t_rx) in
+	 * all, @svc_max the longest.
 	 */
-	u32 *svc_ring;
+	struct mock_svc_rec *svc_ring;
 	unsigned int svc_head;
 	u64 svc_count;
 	u64 svc_sum;
