@@ -2463,9 +2463,10 @@ int main(int argc, char **argv)
 		print_usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("TAP version 13\n1..1\n");
-	printf("# qda_fuzz: seed %llu, budget %lld ioctls%s%lld%s, %d processes x %d threads\n",
-	       g_seed, g_budget, secs ? " or " : "", secs, secs ? " s" : "",
-	       g_procs, g_threads);
+	printf("# qda_fuzz: seed %llu, budget %lld ioctls", g_seed, g_budget);
+	if (secs)
+		printf(" or %lld s", secs);
+	printf(", %d processes x %d threads\n", g_procs, g_threads);
 	printf("# replay: qda_fuzz -s %llu -n %lld -p %d -j %d\n", g_seed, g_budget,
 	       g_procs, g_threads);
 
