@@ -1252,7 +1252,7 @@ static void op_init(struct thr *t)
 	struct drm_qda_init_create_static *cs = (void *)t->arg;
 	struct rnd *r = &t->r;
 	static const char audiopd[] = "audiopd";
-	int fd, chan, fslot, mut, how, kind, scattered = 0;
+	int fd, chan, fslot, mut, how, kind, scattered = 0, oslot = -1;
 	unsigned int fgen;
 	unsigned long req;
 	struct fobj o;
@@ -1311,7 +1311,7 @@ static void op_init(struct thr *t)
 			c->filelen = 1 + rbelow(r, 256);
 			c->file = (uintptr_t)t->in;
 			c->siglen = rbelow(r, c->filelen + 1);
-		} else if (how == 6 && pick_obj(rnext(r), fslot, 1, &o) >= 0) {
+		} else if (how == 6 && (oslot = pick_obj(rnext(r), fslot, 1, &o)) >= 0) {
 			/* A shell in a GEM buffer of this file. */
 			scattered = o.scattered;
 			c->filefd = (int32_t)o.handle;
@@ -1362,7 +1362,8 @@ static void op_init(struct thr *t)
 	ret = xioctl(t, kind, fd, req, arg);
 	/* A shell in a scattered import: as for MAP (see op_prime_import()). */
 	judge(t, kind, !mut && !(scattered && ret == -1 && errno == EINVAL),
-	      file_changed(fslot, fgen), ret, errno);
+	      file_changed(fslot, fgen) || (oslot >= 0 && obj_changed(oslot, o.gen)),
+	      ret, errno);
 	if (!ret)
 		set_pd(chan, 1);
 	else
