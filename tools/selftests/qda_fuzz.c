@@ -2285,24 +2285,6 @@ static int mock_status_line(const char *label, char *line, size_t len)
 	return ret;
 }
 
-static long long iommu_mapped(void)
-{
-	FILE *f = fopen("/sys/kernel/debug/qda_mock_dsp/iommu", "r");
-	char line[256];
-	long long n = 0;
-	char *p;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		p = strstr(line, "mapped=");
-		if (p)
-			n += strtoll(p + 7, NULL, 10);
-	}
-	fclose(f);
-	return n;
-}
-
 static int dsp_idle(int c, char *why, size_t len)
 {
 	char line[512];
@@ -2490,7 +2472,7 @@ int main(int argc, char **argv)
 		mock_control(why);
 		viol0[c] = mock_status(chan_name[c], &st) ? 0 : st.violations;
 	}
-	iommu0 = iommu_mapped();
+	iommu0 = mock_iommu_mapped_total();
 
 	t0 = now_ms();
 	if (secs)
@@ -2592,11 +2574,11 @@ int main(int argc, char **argv)
 		for (c = 0; c < NCHAN; c++)
 			for (i = 0; i < 100 && qda_find_node(chan_name[c], NULL, 0) != 1; i++)
 				sleep_ms(50);
-		for (i = 0; i < 100 && iommu_mapped() != iommu0; i++)
+		for (i = 0; i < 100 && mock_iommu_mapped_total() != iommu0; i++)
 			sleep_ms(50);
-		if (iommu_mapped() != iommu0)
+		if (mock_iommu_mapped_total() != iommu0)
 			fail("IOMMU pages mapped after every file closed and every channel restarted: %lld, %lld before the run",
-			     iommu_mapped(), iommu0);
+			     mock_iommu_mapped_total(), iommu0);
 		if (!fresh_session_works(why, sizeof(why)))
 			fail("a fresh session after the run fails: %s", why);
 	}

@@ -35,8 +35,6 @@
 #define SZ_KB(n)	((n) * 1024UL)
 #define SZ_MB(n)	((n) * 1024UL * 1024UL)
 
-#define MOCK_IOMMU	"/sys/kernel/debug/qda_mock_dsp/iommu"
-#define MOCK_DT		"/sys/firmware/devicetree/base/qda-mock"
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
 #define FAIL_PAGE_ALLOC	"/sys/kernel/debug/fail_page_alloc"
 #define FAILSLAB	"/sys/kernel/debug/failslab"
@@ -56,36 +54,11 @@ static int behind_iommu(void)
 
 /* ---- the mock's iommu file ---- */
 
-struct cb_line {
-	char label[16];
-	unsigned int reg, stream;
-	long mapped;
-};
-
-/* Reads up to @max lines of the iommu file; their number or -errno. */
-static int iommu_read(struct cb_line *v, int max)
-{
-	char line[256];
-	FILE *f;
-	int n = 0;
-
-	f = fopen(MOCK_IOMMU, "r");
-	if (!f)
-		return -errno;
-	while (n < max && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%15s cb%u sid %x mapped=%ld", v[n].label,
-			   &v[n].reg, &v[n].stream, &v[n].mapped) == 4)
-			n++;
-	}
-	fclose(f);
-	return n;
-}
-
 /* Pages the domain of CB @reg of @label maps; -1 if it is not listed. */
 static long iommu_mapped(const char *label, unsigned int reg)
 {
-	struct cb_line v[16];
-	int i, n = iommu_read(v, 16);
+	struct mock_iommu_cb v[MOCK_IOMMU_MAX_CBS];
+	int i, n = mock_iommu_read(v, MOCK_IOMMU_MAX_CBS);
 
 	for (i = 0; i < n; i++)
 		if (!strcmp(v[i].label, label) && v[i].reg == reg)
@@ -96,8 +69,8 @@ static long iommu_mapped(const char *label, unsigned int reg)
 /* Pages mapped by all CBs of @label; -1 unless all @ncbs are listed. */
 static long iommu_mapped_all(const char *label, int ncbs)
 {
-	struct cb_line v[16];
-	int i, seen = 0, n = iommu_read(v, 16);
+	struct mock_iommu_cb v[MOCK_IOMMU_MAX_CBS];
+	int i, seen = 0, n = mock_iommu_read(v, MOCK_IOMMU_MAX_CBS);
 	long sum = 0;
 
 	for (i = 0; i < n; i++) {
@@ -216,7 +189,7 @@ FIXTURE_TEARDOWN(iommu)
 TEST_F(iommu, every_cb_in_its_own_iommu_group)
 {
 	char path[512], link[512], groups[32][64], sid[16];
-	struct cb_line v[16];
+	struct mock_iommu_cb v[MOCK_IOMMU_MAX_CBS];
 	unsigned int reg;
 	int i, j, n, ncb;
 	glob_t g;
@@ -247,7 +220,7 @@ TEST_F(iommu, every_cb_in_its_own_iommu_group)
 	 * The mock sees each CB device in its group with the stream ID the
 	 * device tree gave it, and nothing mapped at rest.
 	 */
-	n = iommu_read(v, 16);
+	n = mock_iommu_read(v, MOCK_IOMMU_MAX_CBS);
 	ASSERT_LE(CDSP_CBS + ADSP_CBS, n);
 	for (reg = 1; reg <= CDSP_CBS; reg++) {
 		for (i = 0; i < n; i++)
