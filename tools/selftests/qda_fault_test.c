@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 
 #include "qda_common.h"
+#include "qda_failnth.h"
 #include "qda_gem.h"
 #include "qda_rpc.h"
 #include "kselftest_harness.h"
@@ -40,9 +41,6 @@
 #define SZ_KB(n)	((n) * 1024UL)
 #define SZ_MB(n)	((n) * 1024UL * 1024UL)
 
-#define FAIL_NTH	"/proc/thread-self/fail-nth"
-#define FAIL_PAGE_ALLOC	"/sys/kernel/debug/fail_page_alloc"
-#define FAILSLAB	"/sys/kernel/debug/failslab"
 
 /* Module parameters of the kcall and hog cases. */
 #define TIMEOUT_MS	3000
@@ -345,95 +343,6 @@ static int all_slots_work(int close_fd)
 	while (i-- > 0)
 		waitpid(pids[i], &st, 0);
 	return ok;
-}
-
-/* ================= fault injection ================= */
-
-/* The debugfs fault-injection knobs the sweep sets, and to what. */
-static const struct {
-	const char *path;
-	const char *value;
-} knobs[] = {
-	/* Sleeping, highmem and order-0 allocations may fail too. */
-	{ FAIL_PAGE_ALLOC "/ignore-gfp-wait", "N" },
-	{ FAIL_PAGE_ALLOC "/ignore-gfp-highmem", "N" },
-	{ FAIL_PAGE_ALLOC "/min-order", "0" },
-	{ FAILSLAB "/ignore-gfp-wait", "N" },
-	/* Only through fail-nth: no random failures for anyone. */
-	{ FAIL_PAGE_ALLOC "/probability", "0" },
-	{ FAILSLAB "/probability", "0" },
-	/* No "FAULT_INJECTION: forcing a failure" stack dumps. */
-	{ FAIL_PAGE_ALLOC "/verbose", "0" },
-	{ FAILSLAB "/verbose", "0" },
-};
-
-#define NKNOBS		ARRAY_SIZE(knobs)
-
-struct knob_state {
-	char saved[NKNOBS][32];
-	int set[NKNOBS];
-};
-
-/*
- * The value for knob @i; QDA_FAULT_VERBOSE overrides the verbose ones (2
- * logs a stack trace at every injected failure: which call sites fail).
- */
-static const char *knob_value(size_t i)
-{
-	const char *v = getenv("QDA_FAULT_VERBOSE");
-
-	return v && strstr(knobs[i].path, "/verbose") ? v : knobs[i].value;
-}
-
-static int knobs_set(struct knob_state *ks)
-{
-	size_t i;
-	int ret;
-
-	for (i = 0; i < NKNOBS; i++) {
-		if (!ks->set[i]) {
-			ret = read_sysfs(knobs[i].path, ks->saved[i], sizeof(ks->saved[i]));
-			if (ret)
-				return ret;
-			ks->set[i] = 1;
-		}
-		ret = write_str(knobs[i].path, knob_value(i));
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static void knobs_restore(struct knob_state *ks)
-{
-	size_t i;
-
-	for (i = 0; i < NKNOBS; i++) {
-		if (ks->set[i])
-			write_str(knobs[i].path, ks->saved[i]);
-		ks->set[i] = 0;
-	}
-}
-
-/* Sets this thread's fail-nth to @n (0 disarms); 0 or -errno. */
-static int fail_nth_set(int fd, int n)
-{
-	char s[16];
-	int len = snprintf(s, sizeof(s), "%d", n);
-
-	return pwrite(fd, s, len, 0) == len ? 0 : -errno;
-}
-
-/* What is left of it: 0 once the fault was injected. */
-static int fail_nth_get(int fd)
-{
-	char s[16];
-	ssize_t n = pread(fd, s, sizeof(s) - 1, 0);
-
-	if (n <= 0)
-		return -1;
-	s[n] = 0;
-	return atoi(s);
 }
 
 /* ================= the sweep ================= */
@@ -1762,7 +1671,7 @@ TEST_F_TIMEOUT(quarantine, acquire_retry_fails_cleanly, 300)
 
 		fd = qda_open_dsp("cdsp");
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, knobs_set(&self->ks));
+		ASSERT_EQ(0, knobs_set(&self->ks, NKNOBS));
 		ASSERT_EQ(0, fail_nth_set(nth, n));
 		ret = gem_create(fd, PG, &h);
 		left = fail_nth_get(nth);
@@ -1922,7 +1831,7 @@ TEST_F_TIMEOUT(sweep, each_allocation_fails_cleanly, 300)
 	ASSERT_EQ(0, mock_status(pa->dsp, &base));
 	nth = open(FAIL_NTH, O_RDWR);
 	ASSERT_LE(0, nth);
-	ASSERT_EQ(0, knobs_set(&self->ks));
+	ASSERT_EQ(0, knobs_set(&self->ks, NKNOBS));
 	for (n = 1; n <= MAX_POINTS; n++) {
 		memset(&s, 0, sizeof(s));
 		s.dsp = pa->dsp;
