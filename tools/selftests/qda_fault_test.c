@@ -1236,10 +1236,7 @@ TEST_F_TIMEOUT(kcall, lost_answer_then_new_process_works, 120)
 		ASSERT_EQ(0, gem_create(fd, 4 * PG, &h));
 		p = gem_mmap(fd, h, 4 * PG);
 		ASSERT_NE(MAP_FAILED, p);
-		memset(&m, 0, sizeof(m));
-		m.request = QDA_MAP_REQUEST_ATTR;
-		m.fd = h;
-		m.vaddrin = (uintptr_t)p;
+		m = map_req(QDA_MAP_REQUEST_ATTR, h, p);
 		ASSERT_EQ(0, arm(variant->drop));
 		ret = qda_map(fd, &m);
 		disarm();
@@ -1278,10 +1275,7 @@ TEST_F_TIMEOUT(kcall, lost_answer_then_new_process_works, 120)
 		ASSERT_EQ(0, gem_create(fd, 4 * PG, &h));
 		p = gem_mmap(fd, h, 4 * PG);
 		ASSERT_NE(MAP_FAILED, p);
-		memset(&m, 0, sizeof(m));
-		m.request = QDA_MAP_REQUEST_LEGACY;
-		m.fd = h;
-		m.vaddrin = (uintptr_t)p;
+		m = map_req(QDA_MAP_REQUEST_LEGACY, h, p);
 		ASSERT_EQ(0, qda_map(fd, &m));
 		munmap(p, 4 * PG);
 		EXPECT_COUNTS("cdsp", 1, 1, 1, 100);
