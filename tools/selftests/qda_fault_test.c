@@ -350,6 +350,8 @@ static int all_slots_work(int close_fd)
 /* State of one sweep iteration; all of it touched before the call. */
 struct sw {
 	const char *dsp;
+	/* The path's call (see struct path), for checks that make it again. */
+	int (*call)(struct sw *s);
 	int fd, fd2, dmabuf;
 	uint32_t skel, h, h2;
 	uint64_t off;
@@ -708,59 +710,28 @@ static int su_static(struct sw *s)
 }
 
 /*
- * After a PD set-up under fault: either it failed and the DSP holds no new
- * process (and a retry works), or it worked; then the PD serves calls.
+ * After a PD set-up under fault (the path's call, attach or create): either
+ * it failed and the DSP holds no new process (and a retry works), or it
+ * worked.
  */
-static void k_pd(struct __test_metadata *_metadata, struct sw *s, int ret,
-		 int (*again)(struct sw *s), int calls)
+static void k_pd_static(struct __test_metadata *_metadata, struct sw *s, int ret)
 {
 	if (ret) {
 		EXPECT_STATE(s->dsp, &s->before, 0, 0, 0);
 		EXPECT_EQ(-ENOTCONN, invoke(s->fd, 0x300, SC(0, 0, 0), NULL));
-		ASSERT_EQ(0, again(s));
+		ASSERT_EQ(0, s->call(s));
 	}
 	EXPECT_STATE(s->dsp, &s->before, 1, 0, 0);
-	EXPECT_EQ(-EALREADY, again(s));
-	if (!calls)
-		return;
+	EXPECT_EQ(-EALREADY, s->call(s));
+}
+
+/* The same, then the PD serves calls. */
+static void k_pd(struct __test_metadata *_metadata, struct sw *s, int ret)
+{
+	k_pd_static(_metadata, s, ret);
 	ASSERT_EQ(0, skel_open(s->fd, TEST_SKEL_URI, &s->skel, s->dlerr, sizeof(s->dlerr)));
 	EXPECT_EQ(0, echo_ok(s->fd, s->skel));
 	EXPECT_STATE(s->dsp, &s->before, 1, 0, 1);
-}
-
-static void k_attach(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_attach, 1);
-}
-
-static void k_attach_sns(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_attach_sns, 1);
-}
-
-static void k_create(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_create, 1);
-}
-
-static void k_create_unsigned(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_create_unsigned, 1);
-}
-
-static void k_create_shell(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_create_shell, 1);
-}
-
-static void k_create_shell_gem(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_create_shell_gem, 1);
-}
-
-static void k_create_static(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_create_static, 0);
 }
 
 /* ---- MAP and MUNMAP ---- */
@@ -1057,14 +1028,13 @@ static const struct path paths[] = {
 	{ "GEM mmap", "cdsp", su_mmap, c_mmap, k_mmap, 1 },
 	{ "PRIME export", "cdsp", su_gem, c_export, k_export, 1 },
 	{ "PRIME import", "cdsp", su_import, c_import, k_import, 1 },
-	{ "INIT_ATTACH", "cdsp", su_open, c_attach, k_attach, 1 },
-	{ "INIT_ATTACH_SNS", "adsp", su_open, c_attach_sns, k_attach_sns, 1 },
-	{ "INIT_CREATE", "cdsp", su_open, c_create, k_create, 1 },
-	{ "INIT_CREATE unsigned", "cdsp", su_open, c_create_unsigned, k_create_unsigned, 1 },
-	{ "INIT_CREATE shell", "cdsp", su_shell, c_create_shell, k_create_shell, 1 },
-	{ "INIT_CREATE GEM shell", "cdsp", su_shell_gem, c_create_shell_gem,
-	  k_create_shell_gem, 1 },
-	{ "INIT_CREATE_STATIC", "adsp", su_static, c_create_static, k_create_static, 1 },
+	{ "INIT_ATTACH", "cdsp", su_open, c_attach, k_pd, 1 },
+	{ "INIT_ATTACH_SNS", "adsp", su_open, c_attach_sns, k_pd, 1 },
+	{ "INIT_CREATE", "cdsp", su_open, c_create, k_pd, 1 },
+	{ "INIT_CREATE unsigned", "cdsp", su_open, c_create_unsigned, k_pd, 1 },
+	{ "INIT_CREATE shell", "cdsp", su_shell, c_create_shell, k_pd, 1 },
+	{ "INIT_CREATE GEM shell", "cdsp", su_shell_gem, c_create_shell_gem, k_pd, 1 },
+	{ "INIT_CREATE_STATIC", "adsp", su_static, c_create_static, k_pd_static, 1 },
 	{ "MAP legacy", "cdsp", su_map_legacy, c_map, k_map, 1 },
 	{ "MAP attr", "cdsp", su_map_attr, c_map, k_map, 1 },
 	{ "MUNMAP legacy", "cdsp", su_munmap_legacy, c_munmap, k_munmap, 1 },
@@ -1829,6 +1799,7 @@ TEST_F_TIMEOUT(sweep, each_allocation_fails_cleanly, 300)
 	for (n = 1; n <= MAX_POINTS; n++) {
 		memset(&s, 0, sizeof(s));
 		s.dsp = pa->dsp;
+		s.call = pa->call;
 		s.fd = s.fd2 = s.dmabuf = -1;
 		ret = pa->setup(&s);
 		if (ret == 1) {
