@@ -580,24 +580,25 @@ static int pick_file(unsigned int k, int *chan, int *slot, unsigned int *gen)
 	return fd;
 }
 
-static int file_changed(int slot, unsigned int gen)
+/* Was the pool entry of fields @used and @egen freed or reused since @gen? */
+static int entry_changed(const int *used, const unsigned int *egen, unsigned int gen)
 {
 	int r;
 
 	lock();
-	r = !P.f[slot].used || P.f[slot].gen != gen;
+	r = !*used || *egen != gen;
 	unlock();
 	return r;
 }
 
+static int file_changed(int slot, unsigned int gen)
+{
+	return entry_changed(&P.f[slot].used, &P.f[slot].gen, gen);
+}
+
 static int obj_changed(int slot, unsigned int gen)
 {
-	int r;
-
-	lock();
-	r = !P.o[slot].used || P.o[slot].gen != gen;
-	unlock();
-	return r;
+	return entry_changed(&P.o[slot].used, &P.o[slot].gen, gen);
 }
 
 static void mark_dead(int slot, unsigned int gen, int err)
@@ -634,6 +635,19 @@ static int pick_obj(unsigned int k, int fslot, int own, struct fobj *o)
 	if (s >= 0)
 		*o = P.o[s];
 	unlock();
+	return s;
+}
+
+/* Picks any object, copied into @o, and its file's fd (*@fd); its slot or -1. */
+static int pick_obj_fd(unsigned int k, struct fobj *o, int *fd)
+{
+	int s = pick_obj(k, 0, 0, o);
+
+	if (s >= 0) {
+		lock();
+		*fd = P.f[o->file].fd;
+		unlock();
+	}
 	return s;
 }
 
@@ -802,12 +816,9 @@ static void op_mmap(struct thr *t)
 	void *p;
 
 	mut = rchance(r, 4);
-	s = pick_obj(rnext(r), 0, 0, &o);
+	s = pick_obj_fd(rnext(r), &o, &fd);
 	if (s < 0)
 		return;
-	lock();
-	fd = P.f[o.file].fd;
-	unlock();
 	memset(m, 0, sizeof(*m));
 	m->handle = o.handle;
 	if (mut && rchance(r, 2)) {
@@ -937,12 +948,9 @@ static void op_prime_export(struct thr *t)
 	long ret;
 
 	mut = rchance(r, 4);
-	s = pick_obj(rnext(r), 0, 0, &o);
+	s = pick_obj_fd(rnext(r), &o, &fd);
 	if (s < 0)
 		return;
-	lock();
-	fd = P.f[o.file].fd;
-	unlock();
 	memset(p, 0, sizeof(*p));
 	p->handle = o.handle;
 	p->flags = DRM_CLOEXEC | DRM_RDWR;
