@@ -738,10 +738,7 @@ static void k_pd(struct __test_metadata *_metadata, struct sw *s, int ret)
 
 static void map_init(struct sw *s, uint32_t request)
 {
-	memset(&s->m, 0, sizeof(s->m));
-	s->m.request = request;
-	s->m.fd = s->h;
-	s->m.vaddrin = (uintptr_t)s->p;
+	s->m = map_req(request, s->h, s->p);
 	if (request == QDA_MAP_REQUEST_ATTR) {
 		s->m.offset = PG;
 		s->m.vaddrin += PG;
