@@ -32,6 +32,19 @@
 #define MOCK_STATUS "/sys/kernel/debug/qda_mock_dsp/status"
 #define MOCK_IOMMU "/sys/kernel/debug/qda_mock_dsp/iommu"
 #define CB_BUS_DIR "/sys/bus/qda-cb/devices"
+/*
+ * The mock's DSP status codes as INVOKE returns them, DSP_AEE_EOFFSET
+ * (0x80000400) + AEE code.
+ */
+#define MOCK_AEE(code)		((int)(0x80000400u + (code)))
+#define AEE_EBADSTATE		MOCK_AEE(0x0d)
+#define AEE_EBADPARM		MOCK_AEE(0x0e)
+#define AEE_EUNSUPPORTED	MOCK_AEE(0x14)
+#define AEE_EALREADY		MOCK_AEE(0x1a)
+#define AEE_ENOSUCH		MOCK_AEE(0x27)
+#define AEE_EINVHANDLE		MOCK_AEE(0x2c)
+/* Last entry of the mock's capability table (GET_PARAM attribute 255). */
+#define MOCK_CAP_MAGIC		0x4d4f434bu
 /* The mock DSP's device-tree nodes (fastrpc-<label>/...). */
 #define MOCK_DT		"/sys/firmware/devicetree/base/qda-mock"
 

@@ -41,7 +41,6 @@
 #define SZ_KB(n)	((n) * 1024UL)
 #define SZ_MB(n)	((n) * 1024UL * 1024UL)
 
-
 /* Module parameters of the kcall and hog cases. */
 #define TIMEOUT_MS	3000
 #define MEM_CAP_MB	32
@@ -54,8 +53,6 @@
 #define MAX_INFLIGHT	64
 /* Session slots of the mock's cdsp: CBs 1, 2, 4 and CB 3 with two. */
 #define CDSP_SLOTS	5
-
-#define MOCK_CAP_MAGIC	0x4d4f434bu
 
 /* ================= helpers ================= */
 

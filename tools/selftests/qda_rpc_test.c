@@ -29,18 +29,6 @@
 #define SZ_KB(n)	((n) * 1024UL)
 #define SZ_MB(n)	((n) * 1024UL * 1024UL)
 
-/* The mock's DSP status codes: DSP_AEE_EOFFSET (0x80000400) + AEE code. */
-#define AEE(code)		((int)(0x80000400u + (code)))
-#define AEE_EBADSTATE		AEE(0x0d)
-#define AEE_EBADPARM		AEE(0x0e)
-#define AEE_EUNSUPPORTED	AEE(0x14)
-#define AEE_EALREADY		AEE(0x1a)
-#define AEE_ENOSUCH		AEE(0x27)
-#define AEE_EINVHANDLE		AEE(0x2c)
-
-/* Last entry of the mock's capability table. */
-#define MOCK_CAP_MAGIC		0x4d4f434bu
-
 /* Kernel calls (attach, create, map, ...) wait at most this long. */
 #define KERNEL_TIMEOUT_MS	5000
 
