@@ -167,7 +167,8 @@ $(GUEST)/qda-bench: tools/bench/qda-bench.c $(CLOCK_H) uapi/drm/qda_accel.h $(EN
 	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $< -lpthread
 
 $(GUEST)/%: tools/selftests/%.c tools/selftests/qda_common.h $(CLOCK_H) tools/selftests/qda_gem.h \
-		tools/selftests/qda_rpc.h tools/selftests/xval.h uapi/drm/qda_accel.h $(ENV_FILE)
+		tools/selftests/qda_rpc.h tools/selftests/xval.h tools/selftests/qda_failnth.h \
+		uapi/drm/qda_accel.h $(ENV_FILE)
 	@mkdir -p $(GUEST)
 	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $< -lpthread
 

@@ -270,16 +270,6 @@ pub const fn ctx_seq(ctx: u64) -> u64 {
     (ctx & CTX_SEQ_MASK) >> CTX_SEQ_SHIFT
 }
 
-/// Copies bytes from an iterator into an array; the callers' sizes are fixed
-/// and checked by the tests.
-fn to_array<const N: usize>(bytes: impl IntoIterator<Item = u8>) -> [u8; N] {
-    let mut out = [0u8; N];
-    for (dst, src) in out.iter_mut().zip(bytes) {
-        *dst = src;
-    }
-    out
-}
-
 /// A cursor reading little-endian fields from the front of a slice.
 struct Reader<'a>(&'a [u8]);
 
@@ -293,17 +283,112 @@ impl Reader<'_> {
         Ok(*head)
     }
 
-    fn u32(&mut self) -> Result<u32, ProtoError> {
-        self.take().map(u32::from_le_bytes)
+    /// Passes over `n` bytes of padding.
+    fn skip(&mut self, n: usize) -> Result<(), ProtoError> {
+        self.0 = self.0.get(n..).ok_or(ProtoError::OutOfBounds)?;
+        Ok(())
+    }
+}
+
+/// A little-endian field of a record laid out by `wire_layout!`.
+trait Field: Sized {
+    /// Reads the field at the front of `r`.
+    fn get(r: &mut Reader<'_>) -> Result<Self, ProtoError>;
+    /// Appends the field to `w`.
+    fn put<const N: usize>(self, w: Writer<N>) -> Writer<N>;
+}
+
+/// Implements [`Field`] for integers, as their little-endian bytes.
+macro_rules! le_field {
+    ($($t:ty),+) => {
+        $(
+            impl Field for $t {
+                fn get(r: &mut Reader<'_>) -> Result<Self, ProtoError> {
+                    r.take().map(<$t>::from_le_bytes)
+                }
+
+                fn put<const N: usize>(self, w: Writer<N>) -> Writer<N> {
+                    w.put(self.to_le_bytes())
+                }
+            }
+        )+
+    };
+}
+
+le_field!(u32, i32, u64);
+
+impl Field for Scalars {
+    fn get(r: &mut Reader<'_>) -> Result<Self, ProtoError> {
+        u32::get(r).map(Scalars::from_raw)
     }
 
-    fn i32(&mut self) -> Result<i32, ProtoError> {
-        self.take().map(i32::from_le_bytes)
+    fn put<const N: usize>(self, w: Writer<N>) -> Writer<N> {
+        self.raw().put(w)
     }
+}
 
-    fn u64(&mut self) -> Result<u64, ProtoError> {
-        self.take().map(u64::from_le_bytes)
-    }
+/// Implements the wire format of a record: every field of the struct in the
+/// order given, each little-endian, and `field pad N` for a field that N
+/// bytes of padding follow (zero on the wire, ignored when read). The
+/// decoder builds `Self` from the list, so it cannot leave a field out;
+/// the tests check each layout byte by byte.
+///
+/// - `@codec SIZE; fields`: the private `wire_encode()` and `wire_decode()`;
+/// - `message SIZE; fields`: the public `SIZE`, `encode()` and `decode()` of
+///   a kernel message (decoded from the front of a buffer, too short a
+///   buffer being [`ProtoError::Short`]);
+/// - `record SIZE; fields`: the public `read_from()` and `write_to()` of a
+///   record at an offset in the payload.
+///
+/// It is invoked inside the record's `impl` block.
+macro_rules! wire_layout {
+    (@codec $size:expr; $($field:ident $(pad $pad:literal)?),+) => {
+        /// Encodes the fields into the record's wire format.
+        fn wire_encode(&self) -> [u8; $size] {
+            let w = Writer::new();
+            $(let w = Field::put(self.$field, w)$(.pad($pad))?;)+
+            w.done()
+        }
+
+        /// Decodes the record from the front of `r`.
+        fn wire_decode(mut r: Reader<'_>) -> Result<Self, ProtoError> {
+            $(
+                let $field = Field::get(&mut r)?;
+                $(r.skip($pad)?;)?
+            )+
+            Ok(Self { $($field),+ })
+        }
+    };
+    (message $size:literal; $($fields:tt)+) => {
+        /// Encoded size.
+        pub const SIZE: usize = $size;
+
+        /// Encodes the message.
+        pub fn encode(&self) -> [u8; Self::SIZE] {
+            self.wire_encode()
+        }
+
+        /// Decodes the message from the front of `bytes`.
+        pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
+            Self::wire_decode(reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?)
+        }
+
+        wire_layout!(@codec Self::SIZE; $($fields)+);
+    };
+    (record $size:expr; $($fields:tt)+) => {
+        /// Reads the record at `off` in `buf` (the whole record must be in
+        /// bounds).
+        pub fn read_from(buf: &[u8], off: usize) -> Result<Self, ProtoError> {
+            Self::wire_decode(reader_at(buf, off, $size)?)
+        }
+
+        /// Writes the record at `off` in `buf`; nothing is written on error.
+        pub fn write_to(&self, buf: &mut [u8], off: usize) -> Result<(), ProtoError> {
+            write_at(buf, off, self.wire_encode())
+        }
+
+        wire_layout!(@codec $size; $($fields)+);
+    };
 }
 
 /// Returns a reader over the `len` bytes of `buf` at `off`.
@@ -323,12 +408,12 @@ fn write_at<const N: usize>(buf: &mut [u8], off: usize, bytes: [u8; N]) -> Resul
 
 /// Reads a little-endian `u32` (e.g. the poll word or a CRC) at `off`.
 pub fn read_u32(buf: &[u8], off: usize) -> Result<u32, ProtoError> {
-    reader_at(buf, off, 4)?.u32()
+    u32::get(&mut reader_at(buf, off, 4)?)
 }
 
 /// Reads a little-endian `u64` (e.g. an fd list entry) at `off`.
 pub fn read_u64(buf: &[u8], off: usize) -> Result<u64, ProtoError> {
-    reader_at(buf, off, 8)?.u64()
+    u64::get(&mut reader_at(buf, off, 8)?)
 }
 
 /// Writes a little-endian `u32` at `off`.
@@ -363,32 +448,15 @@ pub struct Request {
 impl Request {
     /// Encodes the request into its 40-byte wire format.
     pub fn encode(&self) -> [u8; REQUEST_SIZE] {
-        to_array(
-            self.client_id
-                .to_le_bytes()
-                .into_iter()
-                .chain(self.tid.to_le_bytes())
-                .chain(self.ctx.to_le_bytes())
-                .chain(self.handle.to_le_bytes())
-                .chain(self.sc.raw().to_le_bytes())
-                .chain(self.addr.to_le_bytes())
-                .chain(self.size.to_le_bytes()),
-        )
+        self.wire_encode()
     }
 
     /// Decodes a request from the front of `bytes`; trailing bytes are ignored.
     pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
-        let mut r = reader_at(bytes, 0, REQUEST_SIZE).map_err(|_| ProtoError::Short)?;
-        Ok(Self {
-            client_id: r.i32()?,
-            tid: r.i32()?,
-            ctx: r.u64()?,
-            handle: r.u32()?,
-            sc: Scalars::from_raw(r.u32()?),
-            addr: r.u64()?,
-            size: r.u64()?,
-        })
+        Self::wire_decode(reader_at(bytes, 0, REQUEST_SIZE).map_err(|_| ProtoError::Short)?)
     }
+
+    wire_layout!(@codec REQUEST_SIZE; client_id, tid, ctx, handle, sc, addr, size);
 }
 
 /// A message received from the DSP (`struct fastrpc_invoke_rsp`).
@@ -403,24 +471,16 @@ pub struct Response {
 impl Response {
     /// Encodes the response into its 16-byte wire format (4 bytes of padding).
     pub fn encode(&self) -> [u8; RESPONSE_SIZE] {
-        to_array(
-            self.ctx
-                .to_le_bytes()
-                .into_iter()
-                .chain(self.retval.to_le_bytes())
-                .chain([0; 4]),
-        )
+        self.wire_encode()
     }
 
     /// Decodes a response. Like `fastrpc.c`, messages shorter than
     /// [`RESPONSE_SIZE`] are rejected and longer ones are accepted.
     pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
-        let mut r = reader_at(bytes, 0, RESPONSE_SIZE).map_err(|_| ProtoError::Short)?;
-        Ok(Self {
-            ctx: r.u64()?,
-            retval: r.i32()?,
-        })
+        Self::wire_decode(reader_at(bytes, 0, RESPONSE_SIZE).map_err(|_| ProtoError::Short)?)
     }
+
+    wire_layout!(@codec RESPONSE_SIZE; ctx, retval pad 4);
 
     /// Returns whether this is a PD-exit notification rather than a response.
     pub fn is_pd_exit(&self) -> bool {
@@ -438,25 +498,7 @@ pub struct RemoteBuf {
 }
 
 impl RemoteBuf {
-    /// Reads the record at `off` in `buf`.
-    pub fn read_from(buf: &[u8], off: usize) -> Result<Self, ProtoError> {
-        let mut r = reader_at(buf, off, REMOTE_ARG_SIZE)?;
-        Ok(Self {
-            pv: r.u64()?,
-            len: r.u64()?,
-        })
-    }
-
-    /// Writes the record at `off` in `buf`; nothing is written on error.
-    pub fn write_to(&self, buf: &mut [u8], off: usize) -> Result<(), ProtoError> {
-        let bytes: [u8; REMOTE_ARG_SIZE] = to_array(
-            self.pv
-                .to_le_bytes()
-                .into_iter()
-                .chain(self.len.to_le_bytes()),
-        );
-        write_at(buf, off, bytes)
-    }
+    wire_layout!(record REMOTE_ARG_SIZE; pv, len);
 }
 
 /// A handle argument in the remote_arg array (`struct fastrpc_remote_dmahandle`).
@@ -473,28 +515,7 @@ pub struct RemoteDmaHandle {
 }
 
 impl RemoteDmaHandle {
-    /// Reads the record at `off` in `buf` (the whole slot must be in bounds).
-    pub fn read_from(buf: &[u8], off: usize) -> Result<Self, ProtoError> {
-        let mut r = reader_at(buf, off, REMOTE_ARG_SIZE)?;
-        Ok(Self {
-            fd: r.i32()?,
-            offset: r.u32()?,
-            len: r.u32()?,
-        })
-    }
-
-    /// Writes the record at `off` in `buf`; nothing is written on error.
-    pub fn write_to(&self, buf: &mut [u8], off: usize) -> Result<(), ProtoError> {
-        let bytes: [u8; REMOTE_ARG_SIZE] = to_array(
-            self.fd
-                .to_le_bytes()
-                .into_iter()
-                .chain(self.offset.to_le_bytes())
-                .chain(self.len.to_le_bytes())
-                .chain([0; 4]),
-        );
-        write_at(buf, off, bytes)
-    }
+    wire_layout!(record REMOTE_ARG_SIZE; fd, offset, len pad 4);
 }
 
 /// An entry of the invoke_buf array (`struct fastrpc_invoke_buf`).
@@ -507,25 +528,7 @@ pub struct InvokeBuf {
 }
 
 impl InvokeBuf {
-    /// Reads the record at `off` in `buf`.
-    pub fn read_from(buf: &[u8], off: usize) -> Result<Self, ProtoError> {
-        let mut r = reader_at(buf, off, INVOKE_BUF_SIZE)?;
-        Ok(Self {
-            num: r.u32()?,
-            pgidx: r.u32()?,
-        })
-    }
-
-    /// Writes the record at `off` in `buf`; nothing is written on error.
-    pub fn write_to(&self, buf: &mut [u8], off: usize) -> Result<(), ProtoError> {
-        let bytes: [u8; INVOKE_BUF_SIZE] = to_array(
-            self.num
-                .to_le_bytes()
-                .into_iter()
-                .chain(self.pgidx.to_le_bytes()),
-        );
-        write_at(buf, off, bytes)
-    }
+    wire_layout!(record INVOKE_BUF_SIZE; num, pgidx);
 }
 
 /// An entry of the phy_page array (`struct fastrpc_phy_page`).
@@ -538,25 +541,7 @@ pub struct PhyPage {
 }
 
 impl PhyPage {
-    /// Reads the record at `off` in `buf`.
-    pub fn read_from(buf: &[u8], off: usize) -> Result<Self, ProtoError> {
-        let mut r = reader_at(buf, off, PHY_PAGE_SIZE)?;
-        Ok(Self {
-            addr: r.u64()?,
-            size: r.u64()?,
-        })
-    }
-
-    /// Writes the record at `off` in `buf`; nothing is written on error.
-    pub fn write_to(&self, buf: &mut [u8], off: usize) -> Result<(), ProtoError> {
-        let bytes: [u8; PHY_PAGE_SIZE] = to_array(
-            self.addr
-                .to_le_bytes()
-                .into_iter()
-                .chain(self.size.to_le_bytes()),
-        );
-        write_at(buf, off, bytes)
-    }
+    wire_layout!(record PHY_PAGE_SIZE; addr, size);
 }
 
 /// Byte offsets of the metadata at the start of a payload with `n` scalars.
@@ -716,18 +701,6 @@ impl<const N: usize> Writer<N> {
         self
     }
 
-    fn u32(self, v: u32) -> Self {
-        self.put(v.to_le_bytes())
-    }
-
-    fn i32(self, v: i32) -> Self {
-        self.put(v.to_le_bytes())
-    }
-
-    fn u64(self, v: u64) -> Self {
-        self.put(v.to_le_bytes())
-    }
-
     /// Padding the C compiler inserts (always zero on the wire).
     fn pad(self, n: usize) -> Self {
         let at = self.at.saturating_add(n);
@@ -825,33 +798,7 @@ pub struct CreateMsg {
 }
 
 impl CreateMsg {
-    /// Encoded size.
-    pub const SIZE: usize = 24;
-
-    /// Encodes the message.
-    pub fn encode(&self) -> [u8; Self::SIZE] {
-        Writer::new()
-            .i32(self.client_id)
-            .u32(self.namelen)
-            .u32(self.filelen)
-            .u32(self.pageslen)
-            .u32(self.attrs)
-            .u32(self.siglen)
-            .done()
-    }
-
-    /// Decodes the message from the front of `bytes`.
-    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
-        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
-        Ok(Self {
-            client_id: r.i32()?,
-            namelen: r.u32()?,
-            filelen: r.u32()?,
-            pageslen: r.u32()?,
-            attrs: r.u32()?,
-            siglen: r.u32()?,
-        })
-    }
+    wire_layout!(message 24; client_id, namelen, filelen, pageslen, attrs, siglen);
 }
 
 /// The first argument of a static create (`fastrpc_init_create_static`'s
@@ -867,27 +814,7 @@ pub struct CreateStaticMsg {
 }
 
 impl CreateStaticMsg {
-    /// Encoded size.
-    pub const SIZE: usize = 12;
-
-    /// Encodes the message.
-    pub fn encode(&self) -> [u8; Self::SIZE] {
-        Writer::new()
-            .i32(self.client_id)
-            .u32(self.namelen)
-            .u32(self.pageslen)
-            .done()
-    }
-
-    /// Decodes the message from the front of `bytes`.
-    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
-        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
-        Ok(Self {
-            client_id: r.i32()?,
-            namelen: r.u32()?,
-            pageslen: r.u32()?,
-        })
-    }
+    wire_layout!(message 12; client_id, namelen, pageslen);
 }
 
 /// The first argument of a legacy map (`struct fastrpc_mmap_req_msg`, 4
@@ -906,30 +833,7 @@ pub struct MmapMsg {
 }
 
 impl MmapMsg {
-    /// Encoded size.
-    pub const SIZE: usize = 24;
-
-    /// Encodes the message.
-    pub fn encode(&self) -> [u8; Self::SIZE] {
-        Writer::new()
-            .i32(self.client_id)
-            .u32(self.flags)
-            .u64(self.vaddr)
-            .i32(self.num)
-            .pad(4)
-            .done()
-    }
-
-    /// Decodes the message from the front of `bytes`.
-    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
-        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
-        Ok(Self {
-            client_id: r.i32()?,
-            flags: r.u32()?,
-            vaddr: r.u64()?,
-            num: r.i32()?,
-        })
-    }
+    wire_layout!(message 24; client_id, flags, vaddr, num pad 4);
 }
 
 /// The output of a map (`struct fastrpc_mmap_rsp_msg`): the DSP address.
@@ -940,19 +844,7 @@ pub struct MmapRsp {
 }
 
 impl MmapRsp {
-    /// Encoded size.
-    pub const SIZE: usize = 8;
-
-    /// Encodes the message.
-    pub fn encode(&self) -> [u8; Self::SIZE] {
-        self.vaddr.to_le_bytes()
-    }
-
-    /// Decodes the message from the front of `bytes`.
-    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
-        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
-        Ok(Self { vaddr: r.u64()? })
-    }
+    wire_layout!(message 8; vaddr);
 }
 
 /// The argument of a legacy unmap (`struct fastrpc_munmap_req_msg`, 4
@@ -968,30 +860,7 @@ pub struct MunmapMsg {
 }
 
 impl MunmapMsg {
-    /// Encoded size.
-    pub const SIZE: usize = 24;
-
-    /// Encodes the message.
-    pub fn encode(&self) -> [u8; Self::SIZE] {
-        Writer::new()
-            .i32(self.client_id)
-            .pad(4)
-            .u64(self.vaddr)
-            .u64(self.size)
-            .done()
-    }
-
-    /// Decodes the message from the front of `bytes`.
-    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
-        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
-        let client_id = r.i32()?;
-        r.u32()?;
-        Ok(Self {
-            client_id,
-            vaddr: r.u64()?,
-            size: r.u64()?,
-        })
-    }
+    wire_layout!(message 24; client_id pad 4, vaddr, size);
 }
 
 /// The first argument of a map with attributes
@@ -1015,35 +884,7 @@ pub struct MemMapMsg {
 }
 
 impl MemMapMsg {
-    /// Encoded size.
-    pub const SIZE: usize = 32;
-
-    /// Encodes the message.
-    pub fn encode(&self) -> [u8; Self::SIZE] {
-        Writer::new()
-            .i32(self.client_id)
-            .i32(self.fd)
-            .i32(self.offset)
-            .u32(self.flags)
-            .u64(self.vaddrin)
-            .i32(self.num)
-            .i32(self.data_len)
-            .done()
-    }
-
-    /// Decodes the message from the front of `bytes`.
-    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
-        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
-        Ok(Self {
-            client_id: r.i32()?,
-            fd: r.i32()?,
-            offset: r.i32()?,
-            flags: r.u32()?,
-            vaddrin: r.u64()?,
-            num: r.i32()?,
-            data_len: r.i32()?,
-        })
-    }
+    wire_layout!(message 32; client_id, fd, offset, flags, vaddrin, num, data_len);
 }
 
 /// The argument of an unmap with attributes
@@ -1061,29 +902,7 @@ pub struct MemUnmapMsg {
 }
 
 impl MemUnmapMsg {
-    /// Encoded size.
-    pub const SIZE: usize = 24;
-
-    /// Encodes the message.
-    pub fn encode(&self) -> [u8; Self::SIZE] {
-        Writer::new()
-            .i32(self.client_id)
-            .i32(self.fd)
-            .u64(self.vaddrin)
-            .u64(self.len)
-            .done()
-    }
-
-    /// Decodes the message from the front of `bytes`.
-    pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
-        let mut r = reader_at(bytes, 0, Self::SIZE).map_err(|_| ProtoError::Short)?;
-        Ok(Self {
-            client_id: r.i32()?,
-            fd: r.i32()?,
-            vaddrin: r.u64()?,
-            len: r.u64()?,
-        })
-    }
+    wire_layout!(message 24; client_id, fd, vaddrin, len);
 }
 
 /// The request of a capability query for `count` attributes.

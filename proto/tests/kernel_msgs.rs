@@ -4,6 +4,20 @@
 
 use qda_proto::*;
 
+/// Checks that message `$m` of type `$ty` encodes to `$expect`, decodes back
+/// from it, and that one byte less is too short to decode.
+macro_rules! check_layout {
+    ($ty:ident, $m:expr, $expect:expr) => {{
+        let (m, expect): ($ty, [u8; $ty::SIZE]) = ($m, $expect);
+        assert_eq!(m.encode(), expect);
+        assert_eq!($ty::decode(&expect), Ok(m));
+        assert_eq!(
+            $ty::decode(&expect[..$ty::SIZE - 1]),
+            Err(ProtoError::Short)
+        );
+    }};
+}
+
 #[test]
 fn scalars_match_fastrpc_c() {
     // FASTRPC_SCALARS(method, in, out) as fastrpc.c builds each call.
@@ -49,9 +63,7 @@ fn create_msg_layout() {
         0x44, 0, 0, 0,          // u32 attrs
         0x55, 0, 0, 0,          // u32 siglen
     ];
-    assert_eq!(m.encode(), expect);
-    assert_eq!(CreateMsg::decode(&expect), Ok(m));
-    assert_eq!(CreateMsg::decode(&expect[..23]), Err(ProtoError::Short));
+    check_layout!(CreateMsg, m, expect);
 }
 
 #[test]
@@ -61,9 +73,7 @@ fn create_static_msg_layout() {
         namelen: 12,
         pageslen: 1,
     };
-    assert_eq!(m.encode(), [7, 0, 0, 0, 12, 0, 0, 0, 1, 0, 0, 0]);
-    assert_eq!(CreateStaticMsg::decode(&m.encode()), Ok(m));
-    assert_eq!(CreateStaticMsg::decode(&[0; 11]), Err(ProtoError::Short));
+    check_layout!(CreateStaticMsg, m, [7, 0, 0, 0, 12, 0, 0, 0, 1, 0, 0, 0]);
 }
 
 #[test]
@@ -82,8 +92,7 @@ fn mmap_msg_layout() {
         16, 0, 0, 0,                                    // s32 num
         0, 0, 0, 0,                                     // tail padding
     ];
-    assert_eq!(m.encode(), expect);
-    assert_eq!(MmapMsg::decode(&expect), Ok(m));
+    check_layout!(MmapMsg, m, expect);
 }
 
 #[test]
@@ -91,9 +100,7 @@ fn mmap_rsp_layout() {
     let r = MmapRsp {
         vaddr: 0x0102_0304_0506_0708,
     };
-    assert_eq!(r.encode(), [8, 7, 6, 5, 4, 3, 2, 1]);
-    assert_eq!(MmapRsp::decode(&r.encode()), Ok(r));
-    assert_eq!(MmapRsp::decode(&[0; 7]), Err(ProtoError::Short));
+    check_layout!(MmapRsp, r, [8, 7, 6, 5, 4, 3, 2, 1]);
 }
 
 #[test]
@@ -110,8 +117,7 @@ fn munmap_msg_layout() {
         0x00, 0xa0, 0, 0, 0, 0, 0, 0,       // u64 vaddr
         0x00, 0x30, 0, 0, 0, 0, 0, 0,       // u64 size
     ];
-    assert_eq!(m.encode(), expect);
-    assert_eq!(MunmapMsg::decode(&expect), Ok(m));
+    check_layout!(MunmapMsg, m, expect);
 }
 
 #[test]
@@ -135,8 +141,7 @@ fn mem_map_msg_layout() {
         16, 0, 0, 0,                              // s32 num
         0, 0, 0, 0,                               // s32 data_len
     ];
-    assert_eq!(m.encode(), expect);
-    assert_eq!(MemMapMsg::decode(&expect), Ok(m));
+    check_layout!(MemMapMsg, m, expect);
 }
 
 #[test]
@@ -154,8 +159,7 @@ fn mem_unmap_msg_layout() {
         0, 0, 0, 0xb0, 0, 0, 0, 0,          // u64 vaddrin
         0, 0x20, 0, 0, 0, 0, 0, 0,          // u64 len
     ];
-    assert_eq!(m.encode(), expect);
-    assert_eq!(MemUnmapMsg::decode(&expect), Ok(m));
+    check_layout!(MemUnmapMsg, m, expect);
 }
 
 #[test]

@@ -583,6 +583,37 @@ static void *mock_in_min(struct mock_call *c, unsigned int i, u64 len)
 	return c->args[i].buf;
 }
 
+/*
+ * Argument 0, the message of @len bytes of an init method: NULL, a
+ * violation counted under @what, if it has another length.
+ */
+static void *mock_in_msg(struct mock_call *c, u64 len, const char *what)
+{
+	void *in = mock_in(c, 0, len);
+
+	if (!in)
+		mock_violation(c, "%s in[0] of %llu bytes", what, c->args[0].len);
+	return in;
+}
+
+/*
+ * Argument @i, a process name of @namelen bytes with its NUL (at most
+ * MOCK_MAX_NAME): NULL, a violation counted under @what, if it is not.
+ */
+static char *mock_in_name(struct mock_call *c, unsigned int i, u32 namelen,
+			  const char *what)
+{
+	char *name = mock_in(c, i, namelen);
+
+	if (!name || !namelen || namelen > MOCK_MAX_NAME ||
+	    strnlen(name, namelen) != namelen - 1) {
+		mock_violation(c, "%s name of %llu bytes, namelen %u, no NUL",
+			       what, c->args[i].len, namelen);
+		return NULL;
+	}
+	return name;
+}
+
 static struct mock_proc *mock_proc_find(struct mock_dsp_state *d,
 					s32 client_id)
 {
@@ -803,19 +834,12 @@ static s32 mock_create_static(struct mock_call *c)
 
 	if (!mock_expect_sc(c, SC(8, 3, 0)))
 		return MOCK_EBADPARM;
-	in = mock_in(c, 0, sizeof(*in));
-	if (!in) {
-		mock_violation(c, "create static in[0] of %llu bytes",
-			       c->args[0].len);
+	in = mock_in_msg(c, sizeof(*in), "create static");
+	if (!in)
 		return MOCK_EBADPARM;
-	}
-	name = mock_in(c, 1, in->namelen);
-	if (!name || !in->namelen || in->namelen > MOCK_MAX_NAME ||
-	    strnlen(name, in->namelen) != in->namelen - 1) {
-		mock_violation(c, "create static name of %llu bytes, namelen %u",
-			       c->args[1].len, in->namelen);
+	name = mock_in_name(c, 1, in->namelen, "create static");
+	if (!name)
 		return MOCK_EBADPARM;
-	}
 	pg = mock_in(c, 2, sizeof(*pg));
 	if (!pg || in->pageslen > 1) {
 		mock_violation(c, "create static pageslen %u, page list %llu bytes (one phy_page)",
@@ -843,13 +867,39 @@ static s32 mock_create_static(struct mock_call *c)
 	return 0;
 }
 
+/*
+ * Maps the page list of argument 1 into process @client_id for method 4
+ * (@legacy) or 10, recording the buffer's @fd and the map @flags; its DSP
+ * address goes to *@out.
+ */
+static s32 mock_map_pages(struct mock_call *c, s32 client_id, bool legacy,
+			  s32 fd, u32 flags, u64 *out)
+{
+	struct mock_proc *p;
+	struct mock_map *m;
+	u64 phys, size;
+
+	if (!mock_check_page_list(c, 1, &phys, &size))
+		return MOCK_EBADPARM;
+	p = mock_proc_find(&c->chan->dsp, client_id);
+	if (!p)
+		return MOCK_ENOSUCH;
+	m = mock_map_new(c, p, phys, size);
+	if (!m)
+		return MOCK_ENOMEMORY;
+	m->legacy = legacy;
+	m->fd = fd;
+	m->flags = flags;
+	*out = m->vaddr;
+	return 0;
+}
+
 /* Handle 1: the init methods the kernel sends (client_id 0). */
 static s32 mock_init_handle(struct mock_call *c)
 {
 	struct mock_dsp_state *d = &c->chan->dsp;
 	u32 method = SC_METHOD(c->sc);
 	struct mock_proc *p;
-	struct mock_map *m;
 	s32 *client_id;
 	u64 phys, size;
 
@@ -903,19 +953,7 @@ static s32 mock_init_handle(struct mock_call *c)
 		if (in->num != c->args[1].len)
 			mock_violation(c, "mmap num %d, page list is %llu bytes",
 				       in->num, c->args[1].len);
-		if (!mock_check_page_list(c, 1, &phys, &size))
-			return MOCK_EBADPARM;
-		p = mock_proc_find(d, in->client_id);
-		if (!p)
-			return MOCK_ENOSUCH;
-		m = mock_map_new(c, p, phys, size);
-		if (!m)
-			return MOCK_ENOMEMORY;
-		m->legacy = true;
-		m->flags = in->flags;
-		m->fd = -1;
-		*out = m->vaddr;
-		return 0;
+		return mock_map_pages(c, in->client_id, true, -1, in->flags, out);
 	}
 
 	case 5: {	/* munmap: in munmap_in */
@@ -923,12 +961,9 @@ static s32 mock_init_handle(struct mock_call *c)
 
 		if (!mock_expect_sc(c, SC(5, 1, 0)))
 			return MOCK_EBADPARM;
-		in = mock_in(c, 0, sizeof(*in));
-		if (!in) {
-			mock_violation(c, "munmap in[0] of %llu bytes",
-				       c->args[0].len);
+		in = mock_in_msg(c, sizeof(*in), "munmap");
+		if (!in)
 			return MOCK_EBADPARM;
-		}
 		return mock_unmap(c, in->client_id, true, -1, in->vaddr,
 				  in->size);
 	}
@@ -945,19 +980,12 @@ static s32 mock_init_handle(struct mock_call *c)
 				       method);
 			return MOCK_EBADPARM;
 		}
-		in = mock_in(c, 0, sizeof(*in));
-		if (!in) {
-			mock_violation(c, "create in[0] of %llu bytes",
-				       c->args[0].len);
+		in = mock_in_msg(c, sizeof(*in), "create");
+		if (!in)
 			return MOCK_EBADPARM;
-		}
-		name = mock_in(c, 1, in->namelen);
-		if (!name || !in->namelen || in->namelen > MOCK_MAX_NAME ||
-		    strnlen(name, in->namelen) != in->namelen - 1) {
-			mock_violation(c, "create name of %llu bytes, namelen %u, no NUL",
-				       c->args[1].len, in->namelen);
+		name = mock_in_name(c, 1, in->namelen, "create");
+		if (!name)
 			return MOCK_EBADPARM;
-		}
 		if (c->args[2].len != in->filelen) {
 			mock_violation(c, "create file of %llu bytes, filelen %u",
 				       c->args[2].len, in->filelen);
@@ -1002,18 +1030,8 @@ static s32 mock_init_handle(struct mock_call *c)
 			mock_violation(c, "mem_map num %d data_len %d, buffers of %llu/%llu bytes",
 				       in->num, in->data_len, c->args[1].len,
 				       c->args[2].len);
-		if (!mock_check_page_list(c, 1, &phys, &size))
-			return MOCK_EBADPARM;
-		p = mock_proc_find(d, in->client_id);
-		if (!p)
-			return MOCK_ENOSUCH;
-		m = mock_map_new(c, p, phys, size);
-		if (!m)
-			return MOCK_ENOMEMORY;
-		m->fd = in->fd;
-		m->flags = in->flags;
-		*out = m->vaddr;
-		return 0;
+		return mock_map_pages(c, in->client_id, false, in->fd, in->flags,
+				      out);
 	}
 
 	case 11: {	/* mem_unmap: in mem_unmap_in */
@@ -1021,12 +1039,9 @@ static s32 mock_init_handle(struct mock_call *c)
 
 		if (!mock_expect_sc(c, SC(11, 1, 0)))
 			return MOCK_EBADPARM;
-		in = mock_in(c, 0, sizeof(*in));
-		if (!in) {
-			mock_violation(c, "mem_unmap in[0] of %llu bytes",
-				       c->args[0].len);
+		in = mock_in_msg(c, sizeof(*in), "mem_unmap");
+		if (!in)
 			return MOCK_EBADPARM;
-		}
 		return mock_unmap(c, in->client_id, false, in->fd, in->vaddrin,
 				  in->len);
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the QDA kselftests: finding accel nodes by DSP name,
- * driving the mock DSP's control file and (un)loading modules; the clock
- * check of tests that time things is in qda_clock.h.
+ * driving the mock DSP's control file, reading its status and iommu files
+ * and (un)loading modules; the clock check of tests that time things is in
+ * qda_clock.h.
  *
  * The tests run inside the QEMU guest of tools/qda-vm with the modules in
  * $QDA_MODDIR (default: the current directory) and expect the mock DSP and
@@ -29,7 +30,21 @@
 
 #define MOCK_CONTROL "/sys/kernel/debug/qda_mock_dsp/control"
 #define MOCK_STATUS "/sys/kernel/debug/qda_mock_dsp/status"
+#define MOCK_IOMMU "/sys/kernel/debug/qda_mock_dsp/iommu"
 #define CB_BUS_DIR "/sys/bus/qda-cb/devices"
+/*
+ * The mock's DSP status codes as INVOKE returns them, DSP_AEE_EOFFSET
+ * (0x80000400) + AEE code.
+ */
+#define MOCK_AEE(code)		((int)(0x80000400u + (code)))
+#define AEE_EBADSTATE		MOCK_AEE(0x0d)
+#define AEE_EBADPARM		MOCK_AEE(0x0e)
+#define AEE_EUNSUPPORTED	MOCK_AEE(0x14)
+#define AEE_EALREADY		MOCK_AEE(0x1a)
+#define AEE_ENOSUCH		MOCK_AEE(0x27)
+#define AEE_EINVHANDLE		MOCK_AEE(0x2c)
+/* Last entry of the mock's capability table (GET_PARAM attribute 255). */
+#define MOCK_CAP_MAGIC		0x4d4f434bu
 /* The mock DSP's device-tree nodes (fastrpc-<label>/...). */
 #define MOCK_DT		"/sys/firmware/devicetree/base/qda-mock"
 
@@ -146,6 +161,49 @@ static inline int mock_status(const char *label, struct mock_st *s)
 	}
 	fclose(f);
 	return ret;
+}
+
+/* ---- the mock DSP's iommu file (CBs behind an IOMMU only) ---- */
+
+/* One line: a CB of an up channel, its stream ID and its mapped pages. */
+struct mock_iommu_cb {
+	char label[16];
+	unsigned int reg, stream;
+	long mapped;
+};
+
+/* More than the mock has CBs on all its channels. */
+#define MOCK_IOMMU_MAX_CBS	32
+
+/* Reads up to @max lines of the iommu file into @v; their number or -errno. */
+static inline int mock_iommu_read(struct mock_iommu_cb *v, int max)
+{
+	char line[256];
+	FILE *f;
+	int n = 0;
+
+	f = fopen(MOCK_IOMMU, "r");
+	if (!f)
+		return -errno;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%15s cb%u sid %x mapped=%ld", v[n].label,
+			   &v[n].reg, &v[n].stream, &v[n].mapped) == 4)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Pages mapped by every CB the iommu file lists; 0 if it lists none. */
+static inline long long mock_iommu_mapped_total(void)
+{
+	struct mock_iommu_cb v[MOCK_IOMMU_MAX_CBS];
+	int i, n = mock_iommu_read(v, MOCK_IOMMU_MAX_CBS);
+	long long sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += v[i].mapped;
+	return sum;
 }
 
 /* QUERY on an open accel fd; returns 0 or -errno. */

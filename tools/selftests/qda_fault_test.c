@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 
 #include "qda_common.h"
+#include "qda_failnth.h"
 #include "qda_gem.h"
 #include "qda_rpc.h"
 #include "kselftest_harness.h"
@@ -39,10 +40,6 @@
 #define PG		4096UL
 #define SZ_KB(n)	((n) * 1024UL)
 #define SZ_MB(n)	((n) * 1024UL * 1024UL)
-
-#define FAIL_NTH	"/proc/thread-self/fail-nth"
-#define FAIL_PAGE_ALLOC	"/sys/kernel/debug/fail_page_alloc"
-#define FAILSLAB	"/sys/kernel/debug/failslab"
 
 /* Module parameters of the kcall and hog cases. */
 #define TIMEOUT_MS	3000
@@ -56,8 +53,6 @@
 #define MAX_INFLIGHT	64
 /* Session slots of the mock's cdsp: CBs 1, 2, 4 and CB 3 with two. */
 #define CDSP_SLOTS	5
-
-#define MOCK_CAP_MAGIC	0x4d4f434bu
 
 /* ================= helpers ================= */
 
@@ -347,100 +342,13 @@ static int all_slots_work(int close_fd)
 	return ok;
 }
 
-/* ================= fault injection ================= */
-
-/* The debugfs fault-injection knobs the sweep sets, and to what. */
-static const struct {
-	const char *path;
-	const char *value;
-} knobs[] = {
-	/* Sleeping, highmem and order-0 allocations may fail too. */
-	{ FAIL_PAGE_ALLOC "/ignore-gfp-wait", "N" },
-	{ FAIL_PAGE_ALLOC "/ignore-gfp-highmem", "N" },
-	{ FAIL_PAGE_ALLOC "/min-order", "0" },
-	{ FAILSLAB "/ignore-gfp-wait", "N" },
-	/* Only through fail-nth: no random failures for anyone. */
-	{ FAIL_PAGE_ALLOC "/probability", "0" },
-	{ FAILSLAB "/probability", "0" },
-	/* No "FAULT_INJECTION: forcing a failure" stack dumps. */
-	{ FAIL_PAGE_ALLOC "/verbose", "0" },
-	{ FAILSLAB "/verbose", "0" },
-};
-
-#define NKNOBS		ARRAY_SIZE(knobs)
-
-struct knob_state {
-	char saved[NKNOBS][32];
-	int set[NKNOBS];
-};
-
-/*
- * The value for knob @i; QDA_FAULT_VERBOSE overrides the verbose ones (2
- * logs a stack trace at every injected failure: which call sites fail).
- */
-static const char *knob_value(size_t i)
-{
-	const char *v = getenv("QDA_FAULT_VERBOSE");
-
-	return v && strstr(knobs[i].path, "/verbose") ? v : knobs[i].value;
-}
-
-static int knobs_set(struct knob_state *ks)
-{
-	size_t i;
-	int ret;
-
-	for (i = 0; i < NKNOBS; i++) {
-		if (!ks->set[i]) {
-			ret = read_sysfs(knobs[i].path, ks->saved[i], sizeof(ks->saved[i]));
-			if (ret)
-				return ret;
-			ks->set[i] = 1;
-		}
-		ret = write_str(knobs[i].path, knob_value(i));
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static void knobs_restore(struct knob_state *ks)
-{
-	size_t i;
-
-	for (i = 0; i < NKNOBS; i++) {
-		if (ks->set[i])
-			write_str(knobs[i].path, ks->saved[i]);
-		ks->set[i] = 0;
-	}
-}
-
-/* Sets this thread's fail-nth to @n (0 disarms); 0 or -errno. */
-static int fail_nth_set(int fd, int n)
-{
-	char s[16];
-	int len = snprintf(s, sizeof(s), "%d", n);
-
-	return pwrite(fd, s, len, 0) == len ? 0 : -errno;
-}
-
-/* What is left of it: 0 once the fault was injected. */
-static int fail_nth_get(int fd)
-{
-	char s[16];
-	ssize_t n = pread(fd, s, sizeof(s) - 1, 0);
-
-	if (n <= 0)
-		return -1;
-	s[n] = 0;
-	return atoi(s);
-}
-
 /* ================= the sweep ================= */
 
 /* State of one sweep iteration; all of it touched before the call. */
 struct sw {
 	const char *dsp;
+	/* The path's call (see struct path), for checks that make it again. */
+	int (*call)(struct sw *s);
 	int fd, fd2, dmabuf;
 	uint32_t skel, h, h2;
 	uint64_t off;
@@ -799,69 +707,35 @@ static int su_static(struct sw *s)
 }
 
 /*
- * After a PD set-up under fault: either it failed and the DSP holds no new
- * process (and a retry works), or it worked; then the PD serves calls.
+ * After a PD set-up under fault (the path's call, attach or create): either
+ * it failed and the DSP holds no new process (and a retry works), or it
+ * worked.
  */
-static void k_pd(struct __test_metadata *_metadata, struct sw *s, int ret,
-		 int (*again)(struct sw *s), int calls)
+static void k_pd_static(struct __test_metadata *_metadata, struct sw *s, int ret)
 {
 	if (ret) {
 		EXPECT_STATE(s->dsp, &s->before, 0, 0, 0);
 		EXPECT_EQ(-ENOTCONN, invoke(s->fd, 0x300, SC(0, 0, 0), NULL));
-		ASSERT_EQ(0, again(s));
+		ASSERT_EQ(0, s->call(s));
 	}
 	EXPECT_STATE(s->dsp, &s->before, 1, 0, 0);
-	EXPECT_EQ(-EALREADY, again(s));
-	if (!calls)
-		return;
+	EXPECT_EQ(-EALREADY, s->call(s));
+}
+
+/* The same, then the PD serves calls. */
+static void k_pd(struct __test_metadata *_metadata, struct sw *s, int ret)
+{
+	k_pd_static(_metadata, s, ret);
 	ASSERT_EQ(0, skel_open(s->fd, TEST_SKEL_URI, &s->skel, s->dlerr, sizeof(s->dlerr)));
 	EXPECT_EQ(0, echo_ok(s->fd, s->skel));
 	EXPECT_STATE(s->dsp, &s->before, 1, 0, 1);
-}
-
-static void k_attach(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_attach, 1);
-}
-
-static void k_attach_sns(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_attach_sns, 1);
-}
-
-static void k_create(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_create, 1);
-}
-
-static void k_create_unsigned(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_create_unsigned, 1);
-}
-
-static void k_create_shell(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_create_shell, 1);
-}
-
-static void k_create_shell_gem(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_create_shell_gem, 1);
-}
-
-static void k_create_static(struct __test_metadata *_metadata, struct sw *s, int ret)
-{
-	k_pd(_metadata, s, ret, c_create_static, 0);
 }
 
 /* ---- MAP and MUNMAP ---- */
 
 static void map_init(struct sw *s, uint32_t request)
 {
-	memset(&s->m, 0, sizeof(s->m));
-	s->m.request = request;
-	s->m.fd = s->h;
-	s->m.vaddrin = (uintptr_t)s->p;
+	s->m = map_req(request, s->h, s->p);
 	if (request == QDA_MAP_REQUEST_ATTR) {
 		s->m.offset = PG;
 		s->m.vaddrin += PG;
@@ -1148,14 +1022,13 @@ static const struct path paths[] = {
 	{ "GEM mmap", "cdsp", su_mmap, c_mmap, k_mmap, 1 },
 	{ "PRIME export", "cdsp", su_gem, c_export, k_export, 1 },
 	{ "PRIME import", "cdsp", su_import, c_import, k_import, 1 },
-	{ "INIT_ATTACH", "cdsp", su_open, c_attach, k_attach, 1 },
-	{ "INIT_ATTACH_SNS", "adsp", su_open, c_attach_sns, k_attach_sns, 1 },
-	{ "INIT_CREATE", "cdsp", su_open, c_create, k_create, 1 },
-	{ "INIT_CREATE unsigned", "cdsp", su_open, c_create_unsigned, k_create_unsigned, 1 },
-	{ "INIT_CREATE shell", "cdsp", su_shell, c_create_shell, k_create_shell, 1 },
-	{ "INIT_CREATE GEM shell", "cdsp", su_shell_gem, c_create_shell_gem,
-	  k_create_shell_gem, 1 },
-	{ "INIT_CREATE_STATIC", "adsp", su_static, c_create_static, k_create_static, 1 },
+	{ "INIT_ATTACH", "cdsp", su_open, c_attach, k_pd, 1 },
+	{ "INIT_ATTACH_SNS", "adsp", su_open, c_attach_sns, k_pd, 1 },
+	{ "INIT_CREATE", "cdsp", su_open, c_create, k_pd, 1 },
+	{ "INIT_CREATE unsigned", "cdsp", su_open, c_create_unsigned, k_pd, 1 },
+	{ "INIT_CREATE shell", "cdsp", su_shell, c_create_shell, k_pd, 1 },
+	{ "INIT_CREATE GEM shell", "cdsp", su_shell_gem, c_create_shell_gem, k_pd, 1 },
+	{ "INIT_CREATE_STATIC", "adsp", su_static, c_create_static, k_pd_static, 1 },
 	{ "MAP legacy", "cdsp", su_map_legacy, c_map, k_map, 1 },
 	{ "MAP attr", "cdsp", su_map_attr, c_map, k_map, 1 },
 	{ "MUNMAP legacy", "cdsp", su_munmap_legacy, c_munmap, k_munmap, 1 },
@@ -1327,10 +1200,7 @@ TEST_F_TIMEOUT(kcall, lost_answer_then_new_process_works, 120)
 		ASSERT_EQ(0, gem_create(fd, 4 * PG, &h));
 		p = gem_mmap(fd, h, 4 * PG);
 		ASSERT_NE(MAP_FAILED, p);
-		memset(&m, 0, sizeof(m));
-		m.request = QDA_MAP_REQUEST_ATTR;
-		m.fd = h;
-		m.vaddrin = (uintptr_t)p;
+		m = map_req(QDA_MAP_REQUEST_ATTR, h, p);
 		ASSERT_EQ(0, arm(variant->drop));
 		ret = qda_map(fd, &m);
 		disarm();
@@ -1369,10 +1239,7 @@ TEST_F_TIMEOUT(kcall, lost_answer_then_new_process_works, 120)
 		ASSERT_EQ(0, gem_create(fd, 4 * PG, &h));
 		p = gem_mmap(fd, h, 4 * PG);
 		ASSERT_NE(MAP_FAILED, p);
-		memset(&m, 0, sizeof(m));
-		m.request = QDA_MAP_REQUEST_LEGACY;
-		m.fd = h;
-		m.vaddrin = (uintptr_t)p;
+		m = map_req(QDA_MAP_REQUEST_LEGACY, h, p);
 		ASSERT_EQ(0, qda_map(fd, &m));
 		munmap(p, 4 * PG);
 		EXPECT_COUNTS("cdsp", 1, 1, 1, 100);
@@ -1762,7 +1629,7 @@ TEST_F_TIMEOUT(quarantine, acquire_retry_fails_cleanly, 300)
 
 		fd = qda_open_dsp("cdsp");
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, knobs_set(&self->ks));
+		ASSERT_EQ(0, knobs_set(&self->ks, NKNOBS));
 		ASSERT_EQ(0, fail_nth_set(nth, n));
 		ret = gem_create(fd, PG, &h);
 		left = fail_nth_get(nth);
@@ -1922,10 +1789,11 @@ TEST_F_TIMEOUT(sweep, each_allocation_fails_cleanly, 300)
 	ASSERT_EQ(0, mock_status(pa->dsp, &base));
 	nth = open(FAIL_NTH, O_RDWR);
 	ASSERT_LE(0, nth);
-	ASSERT_EQ(0, knobs_set(&self->ks));
+	ASSERT_EQ(0, knobs_set(&self->ks, NKNOBS));
 	for (n = 1; n <= MAX_POINTS; n++) {
 		memset(&s, 0, sizeof(s));
 		s.dsp = pa->dsp;
+		s.call = pa->call;
 		s.fd = s.fd2 = s.dmabuf = -1;
 		ret = pa->setup(&s);
 		if (ret == 1) {

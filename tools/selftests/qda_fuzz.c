@@ -580,24 +580,25 @@ static int pick_file(unsigned int k, int *chan, int *slot, unsigned int *gen)
 	return fd;
 }
 
-static int file_changed(int slot, unsigned int gen)
+/* Was the pool entry of fields @used and @egen freed or reused since @gen? */
+static int entry_changed(const int *used, const unsigned int *egen, unsigned int gen)
 {
 	int r;
 
 	lock();
-	r = !P.f[slot].used || P.f[slot].gen != gen;
+	r = !*used || *egen != gen;
 	unlock();
 	return r;
 }
 
+static int file_changed(int slot, unsigned int gen)
+{
+	return entry_changed(&P.f[slot].used, &P.f[slot].gen, gen);
+}
+
 static int obj_changed(int slot, unsigned int gen)
 {
-	int r;
-
-	lock();
-	r = !P.o[slot].used || P.o[slot].gen != gen;
-	unlock();
-	return r;
+	return entry_changed(&P.o[slot].used, &P.o[slot].gen, gen);
 }
 
 static void mark_dead(int slot, unsigned int gen, int err)
@@ -634,6 +635,19 @@ static int pick_obj(unsigned int k, int fslot, int own, struct fobj *o)
 	if (s >= 0)
 		*o = P.o[s];
 	unlock();
+	return s;
+}
+
+/* Picks any object, copied into @o, and its file's fd (*@fd); its slot or -1. */
+static int pick_obj_fd(unsigned int k, struct fobj *o, int *fd)
+{
+	int s = pick_obj(k, 0, 0, o);
+
+	if (s >= 0) {
+		lock();
+		*fd = P.f[o->file].fd;
+		unlock();
+	}
 	return s;
 }
 
@@ -802,12 +816,9 @@ static void op_mmap(struct thr *t)
 	void *p;
 
 	mut = rchance(r, 4);
-	s = pick_obj(rnext(r), 0, 0, &o);
+	s = pick_obj_fd(rnext(r), &o, &fd);
 	if (s < 0)
 		return;
-	lock();
-	fd = P.f[o.file].fd;
-	unlock();
 	memset(m, 0, sizeof(*m));
 	m->handle = o.handle;
 	if (mut && rchance(r, 2)) {
@@ -937,12 +948,9 @@ static void op_prime_export(struct thr *t)
 	long ret;
 
 	mut = rchance(r, 4);
-	s = pick_obj(rnext(r), 0, 0, &o);
+	s = pick_obj_fd(rnext(r), &o, &fd);
 	if (s < 0)
 		return;
-	lock();
-	fd = P.f[o.file].fd;
-	unlock();
 	memset(p, 0, sizeof(*p));
 	p->handle = o.handle;
 	p->flags = DRM_CLOEXEC | DRM_RDWR;
@@ -2286,24 +2294,6 @@ static int mock_status_line(const char *label, char *line, size_t len)
 	return ret;
 }
 
-static long long iommu_mapped(void)
-{
-	FILE *f = fopen("/sys/kernel/debug/qda_mock_dsp/iommu", "r");
-	char line[256];
-	long long n = 0;
-	char *p;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		p = strstr(line, "mapped=");
-		if (p)
-			n += strtoll(p + 7, NULL, 10);
-	}
-	fclose(f);
-	return n;
-}
-
 static int dsp_idle(int c, char *why, size_t len)
 {
 	char line[512];
@@ -2492,7 +2482,7 @@ int main(int argc, char **argv)
 		mock_control(why);
 		viol0[c] = mock_status(chan_name[c], &st) ? 0 : st.violations;
 	}
-	iommu0 = iommu_mapped();
+	iommu0 = mock_iommu_mapped_total();
 
 	t0 = now_ms();
 	if (secs)
@@ -2594,11 +2584,11 @@ int main(int argc, char **argv)
 		for (c = 0; c < NCHAN; c++)
 			for (i = 0; i < 100 && qda_find_node(chan_name[c], NULL, 0) != 1; i++)
 				sleep_ms(50);
-		for (i = 0; i < 100 && iommu_mapped() != iommu0; i++)
+		for (i = 0; i < 100 && mock_iommu_mapped_total() != iommu0; i++)
 			sleep_ms(50);
-		if (iommu_mapped() != iommu0)
+		if (mock_iommu_mapped_total() != iommu0)
 			fail("IOMMU pages mapped after every file closed and every channel restarted: %lld, %lld before the run",
-			     iommu_mapped(), iommu0);
+			     mock_iommu_mapped_total(), iommu0);
 		if (!fresh_session_works(why, sizeof(why)))
 			fail("a fresh session after the run fails: %s", why);
 	}

@@ -233,6 +233,20 @@ static void holder_stop(struct holder *h)
 	h->pid = -1;
 }
 
+/*
+ * Maps @len bytes of @fd at @off, as mmap() would; for a mapping that must
+ * fail: returns its errno, or 0 (the mapping undone) if it worked.
+ */
+static int mmap_errno(int fd, size_t len, uint64_t off, int prot, int flags)
+{
+	void *p = mmap(NULL, len, prot, flags, fd, off);
+
+	if (p == MAP_FAILED)
+		return errno;
+	munmap(p, len);
+	return 0;
+}
+
 /* A test that asserts on differences of it starts with QDA_SKIP_WITHOUT_CLOCK(). */
 static long long now_ms(void)
 {
@@ -939,7 +953,6 @@ TEST(mmap_inside_object_offset_einval)
 	size_t len = 4 * PG, k;
 	uint64_t off;
 	uint32_t h;
-	void *q;
 	int fd;
 
 	fd = qda_open_dsp("cdsp");
@@ -947,12 +960,9 @@ TEST(mmap_inside_object_offset_einval)
 	ASSERT_EQ(0, gem_create(fd, len, &h));
 	ASSERT_EQ(0, gem_offset(fd, h, &off));
 	for (k = 1; k < 4; k++) {
-		q = mmap(NULL, (4 - k) * PG, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 fd, off + k * PG);
-		EXPECT_EQ(MAP_FAILED, q) TH_LOG("page %zu", k);
-		EXPECT_EQ(EINVAL, errno);
-		if (q != MAP_FAILED)
-			munmap(q, (4 - k) * PG);
+		EXPECT_EQ(EINVAL, mmap_errno(fd, (4 - k) * PG, off + k * PG,
+					     PROT_READ | PROT_WRITE, MAP_SHARED))
+			TH_LOG("page %zu", k);
 	}
 	close(fd);
 }
@@ -962,7 +972,6 @@ TEST(mmap_past_end_einval)
 	size_t len = 4 * PG;
 	uint64_t off;
 	uint32_t h;
-	void *p;
 	int fd;
 
 	fd = qda_open_dsp("cdsp");
@@ -970,16 +979,10 @@ TEST(mmap_past_end_einval)
 	ASSERT_EQ(0, gem_create(fd, len, &h));
 	ASSERT_EQ(0, gem_offset(fd, h, &off));
 	/* Longer than the object. */
-	p = mmap(NULL, len + PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, mmap_errno(fd, len + PG, off, PROT_READ | PROT_WRITE, MAP_SHARED));
 	/* Within size, but offset + length past the end. */
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off + PG);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EINVAL, errno);
-	p = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off + 3 * PG);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, mmap_errno(fd, len, off + PG, PROT_READ | PROT_WRITE, MAP_SHARED));
+	EXPECT_EQ(EINVAL, mmap_errno(fd, 2 * PG, off + 3 * PG, PROT_READ | PROT_WRITE, MAP_SHARED));
 	close(fd);
 }
 
@@ -987,19 +990,14 @@ TEST(mmap_private_einval)
 {
 	uint64_t off;
 	uint32_t h;
-	void *p;
 	int fd;
 
 	fd = qda_open_dsp("cdsp");
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, gem_create(fd, PG, &h));
 	ASSERT_EQ(0, gem_offset(fd, h, &off));
-	p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, off);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EINVAL, errno);
-	p = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd, off);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, mmap_errno(fd, PG, off, PROT_READ | PROT_WRITE, MAP_PRIVATE));
+	EXPECT_EQ(EINVAL, mmap_errno(fd, PG, off, PROT_READ, MAP_PRIVATE));
 	close(fd);
 }
 
@@ -1007,7 +1005,6 @@ TEST(mmap_other_files_offset_eacces)
 {
 	uint64_t off;
 	uint32_t h, hb;
-	void *p;
 	int a, b;
 
 	a = qda_open_dsp("cdsp");
@@ -1016,14 +1013,10 @@ TEST(mmap_other_files_offset_eacces)
 	ASSERT_LE(0, b);
 	ASSERT_EQ(0, gem_create(a, PG, &h));
 	ASSERT_EQ(0, gem_offset(a, h, &off));
-	p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, b, off);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(EACCES, mmap_errno(b, PG, off, PROT_READ | PROT_WRITE, MAP_SHARED));
 	/* Also when b has buffers of its own. */
 	ASSERT_EQ(0, gem_create(b, PG, &hb));
-	p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, b, off);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(EACCES, mmap_errno(b, PG, off, PROT_READ | PROT_WRITE, MAP_SHARED));
 	close(a);
 	close(b);
 }
@@ -1520,9 +1513,7 @@ TEST_F(restart, mapping_revoked_cleanly_by_dsp_stop)
 	EXPECT_EQ(-ENODEV, gem_offset(fd, h, &off2));
 	EXPECT_EQ(-ENODEV, prime_export(fd, h, &buf));
 	EXPECT_EQ(-ENODEV, gem_close(fd, h));
-	p = mmap(NULL, m.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(ENODEV, mmap_errno(fd, m.len, off, PROT_READ | PROT_WRITE, MAP_SHARED));
 	EXPECT_EQ(0, munmap(m.p, m.len));
 	EXPECT_EQ(0, close(fd));
 

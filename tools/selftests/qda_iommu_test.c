@@ -27,6 +27,7 @@
 #include <linux/udmabuf.h>
 
 #include "qda_common.h"
+#include "qda_failnth.h"
 #include "qda_gem.h"
 #include "qda_rpc.h"
 #include "kselftest_harness.h"
@@ -35,11 +36,6 @@
 #define SZ_KB(n)	((n) * 1024UL)
 #define SZ_MB(n)	((n) * 1024UL * 1024UL)
 
-#define MOCK_IOMMU	"/sys/kernel/debug/qda_mock_dsp/iommu"
-#define MOCK_DT		"/sys/firmware/devicetree/base/qda-mock"
-#define FAIL_NTH	"/proc/thread-self/fail-nth"
-#define FAIL_PAGE_ALLOC	"/sys/kernel/debug/fail_page_alloc"
-#define FAILSLAB	"/sys/kernel/debug/failslab"
 
 /* The mock's CBs: cdsp regs 1-4 and adsp regs 1-2. */
 #define CDSP_CBS	4
@@ -56,36 +52,11 @@ static int behind_iommu(void)
 
 /* ---- the mock's iommu file ---- */
 
-struct cb_line {
-	char label[16];
-	unsigned int reg, stream;
-	long mapped;
-};
-
-/* Reads up to @max lines of the iommu file; their number or -errno. */
-static int iommu_read(struct cb_line *v, int max)
-{
-	char line[256];
-	FILE *f;
-	int n = 0;
-
-	f = fopen(MOCK_IOMMU, "r");
-	if (!f)
-		return -errno;
-	while (n < max && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%15s cb%u sid %x mapped=%ld", v[n].label,
-			   &v[n].reg, &v[n].stream, &v[n].mapped) == 4)
-			n++;
-	}
-	fclose(f);
-	return n;
-}
-
 /* Pages the domain of CB @reg of @label maps; -1 if it is not listed. */
 static long iommu_mapped(const char *label, unsigned int reg)
 {
-	struct cb_line v[16];
-	int i, n = iommu_read(v, 16);
+	struct mock_iommu_cb v[MOCK_IOMMU_MAX_CBS];
+	int i, n = mock_iommu_read(v, MOCK_IOMMU_MAX_CBS);
 
 	for (i = 0; i < n; i++)
 		if (!strcmp(v[i].label, label) && v[i].reg == reg)
@@ -96,8 +67,8 @@ static long iommu_mapped(const char *label, unsigned int reg)
 /* Pages mapped by all CBs of @label; -1 unless all @ncbs are listed. */
 static long iommu_mapped_all(const char *label, int ncbs)
 {
-	struct cb_line v[16];
-	int i, seen = 0, n = iommu_read(v, 16);
+	struct mock_iommu_cb v[MOCK_IOMMU_MAX_CBS];
+	int i, seen = 0, n = mock_iommu_read(v, MOCK_IOMMU_MAX_CBS);
 	long sum = 0;
 
 	for (i = 0; i < n; i++) {
@@ -216,7 +187,7 @@ FIXTURE_TEARDOWN(iommu)
 TEST_F(iommu, every_cb_in_its_own_iommu_group)
 {
 	char path[512], link[512], groups[32][64], sid[16];
-	struct cb_line v[16];
+	struct mock_iommu_cb v[MOCK_IOMMU_MAX_CBS];
 	unsigned int reg;
 	int i, j, n, ncb;
 	glob_t g;
@@ -247,7 +218,7 @@ TEST_F(iommu, every_cb_in_its_own_iommu_group)
 	 * The mock sees each CB device in its group with the stream ID the
 	 * device tree gave it, and nothing mapped at rest.
 	 */
-	n = iommu_read(v, 16);
+	n = mock_iommu_read(v, MOCK_IOMMU_MAX_CBS);
 	ASSERT_LE(CDSP_CBS + ADSP_CBS, n);
 	for (reg = 1; reg <= CDSP_CBS; reg++) {
 		for (i = 0; i < n; i++)
@@ -722,102 +693,10 @@ TEST_F_TIMEOUT(restart, everything_live_then_closed, 120)
 
 /* ================= allocation failures (fail-nth) ================= */
 
-/* The debugfs fault-injection knobs a case sets, and to what. */
-static const struct {
-	const char *path;
-	const char *value;
-} knobs[] = {
-	/* Sleeping, highmem and order-0 allocations may fail too. */
-	{ FAIL_PAGE_ALLOC "/ignore-gfp-wait", "N" },
-	{ FAIL_PAGE_ALLOC "/ignore-gfp-highmem", "N" },
-	{ FAIL_PAGE_ALLOC "/min-order", "0" },
-	/* No "FAULT_INJECTION: forcing a failure" stack dumps. */
-	{ FAIL_PAGE_ALLOC "/verbose", "0" },
-	{ FAILSLAB "/ignore-gfp-wait", "N" },
-	{ FAILSLAB "/verbose", "0" },
-};
-
-#define NKNOBS			ARRAY_SIZE(knobs)
-#define KNOBS_PAGE_ALLOC	4
-
-/*
- * Restores fault injection whatever the case did: the saved values live in
- * the fixture, which the harness shares with the parent that tears down.
- */
-struct knob_state {
-	char saved[NKNOBS][32];
-	int set[NKNOBS];
-};
-
+/* The knobs' saved values, restored by the parent (struct knob_state). */
 FIXTURE(failnth) {
 	struct knob_state ks;
 };
-
-/*
- * The value for knob @i; QDA_FAULT_VERBOSE overrides the verbose ones (2
- * logs a stack trace at every injected failure: which call sites fail).
- */
-static const char *knob_value(size_t i)
-{
-	const char *v = getenv("QDA_FAULT_VERBOSE");
-
-	return v && strstr(knobs[i].path, "/verbose") ? v : knobs[i].value;
-}
-
-/* Sets the first @n knobs, saving their values in @ks; 0 or -errno. */
-static int knobs_set(struct knob_state *ks, size_t n)
-{
-	size_t i;
-	int ret;
-
-	for (i = 0; i < n; i++) {
-		if (!ks->set[i]) {
-			ret = read_sysfs(knobs[i].path, ks->saved[i],
-					 sizeof(ks->saved[i]));
-			if (ret)
-				return ret;
-			ks->set[i] = 1;
-		}
-		ret = write_str(knobs[i].path, knob_value(i));
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static void knobs_restore(struct knob_state *ks)
-{
-	size_t i;
-
-	for (i = 0; i < NKNOBS; i++) {
-		if (ks->set[i])
-			write_str(knobs[i].path, ks->saved[i]);
-		ks->set[i] = 0;
-	}
-}
-
-/*
- * Sets this thread's fail-nth to @n (0 disarms); returns 0 or -errno.
- * Reading it back gives 0 once the fault was injected.
- */
-static int fail_nth_set(int fd, int n)
-{
-	char s[16];
-	int len = snprintf(s, sizeof(s), "%d", n);
-
-	return pwrite(fd, s, len, 0) == len ? 0 : -errno;
-}
-
-static int fail_nth_get(int fd)
-{
-	char s[16];
-	ssize_t n = pread(fd, s, sizeof(s) - 1, 0);
-
-	if (n <= 0)
-		return -1;
-	s[n] = 0;
-	return atoi(s);
-}
 
 #define MAX_ALIVE	256
 

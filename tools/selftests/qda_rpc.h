@@ -158,6 +158,19 @@ static inline int qda_map(int fd, struct drm_qda_map *m)
 	return ret == -1 ? -errno : ret;
 }
 
+/* A MAP @request of all of GEM buffer @handle, mapped in this process at @p. */
+static inline struct drm_qda_map map_req(uint32_t request, uint32_t handle,
+					 const void *p)
+{
+	struct drm_qda_map m = {
+		.request = request,
+		.fd = handle,
+		.vaddrin = (uintptr_t)p,
+	};
+
+	return m;
+}
+
 static inline int qda_munmap(int fd, struct drm_qda_munmap *m)
 {
 	int ret = ioctl(fd, DRM_IOCTL_QDA_MUNMAP, m);

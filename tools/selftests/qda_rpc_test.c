@@ -29,18 +29,6 @@
 #define SZ_KB(n)	((n) * 1024UL)
 #define SZ_MB(n)	((n) * 1024UL * 1024UL)
 
-/* The mock's DSP status codes: DSP_AEE_EOFFSET (0x80000400) + AEE code. */
-#define AEE(code)		((int)(0x80000400u + (code)))
-#define AEE_EBADSTATE		AEE(0x0d)
-#define AEE_EBADPARM		AEE(0x0e)
-#define AEE_EUNSUPPORTED	AEE(0x14)
-#define AEE_EALREADY		AEE(0x1a)
-#define AEE_ENOSUCH		AEE(0x27)
-#define AEE_EINVHANDLE		AEE(0x2c)
-
-/* Last entry of the mock's capability table. */
-#define MOCK_CAP_MAGIC		0x4d4f434bu
-
 /* Kernel calls (attach, create, map, ...) wait at most this long. */
 #define KERNEL_TIMEOUT_MS	5000
 
@@ -1173,39 +1161,31 @@ TEST_F(rpc, map_bad_args)
 	ASSERT_EQ(0, gem_create(self->fd, len, &h));
 	p = gem_mmap(self->fd, h, len);
 	ASSERT_NE(MAP_FAILED, p);
-#define MAP_INIT(req) do {				\
-		memset(&m, 0, sizeof(m));		\
-		m.request = (req);			\
-		m.fd = h;				\
-		m.vaddrin = (uintptr_t)p;		\
-	} while (0)
-
-	MAP_INIT(3);
+	m = map_req(3, h, p);
 	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
-	MAP_INIT(0);
+	m = map_req(0, h, p);
 	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
-	MAP_INIT(QDA_MAP_REQUEST_LEGACY);
+	m = map_req(QDA_MAP_REQUEST_LEGACY, h, p);
 	m.pad = 1;
 	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
-	MAP_INIT(QDA_MAP_REQUEST_ATTR);
+	m = map_req(QDA_MAP_REQUEST_ATTR, h, p);
 	m.fd = 0;
 	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
 	m.fd = -1;
 	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
-	MAP_INIT(QDA_MAP_REQUEST_LEGACY);
+	m = map_req(QDA_MAP_REQUEST_LEGACY, h, p);
 	m.fd = h + 100;
 	EXPECT_EQ(-ENOENT, qda_map(self->fd, &m));
 	/* Larger than the buffer, or past its end from the offset. */
-	MAP_INIT(QDA_MAP_REQUEST_LEGACY);
+	m = map_req(QDA_MAP_REQUEST_LEGACY, h, p);
 	m.size = len + PG;
 	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
-	MAP_INIT(QDA_MAP_REQUEST_ATTR);
+	m = map_req(QDA_MAP_REQUEST_ATTR, h, p);
 	m.offset = PG;
 	m.size = len;
 	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
 	m.size = ~0ull;
 	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
-#undef MAP_INIT
 	EXPECT_EQ(maps0, cdsp_count("mappings"));
 	munmap(p, len);
 }
@@ -1230,15 +1210,8 @@ TEST_F(rpc, map_page_rules)
 	ASSERT_EQ(0, gem_create(self->fd, len, &h));
 	p = gem_mmap(self->fd, h, len);
 	ASSERT_NE(MAP_FAILED, p);
-#define MAP_INIT(req) do {				\
-		memset(&m, 0, sizeof(m));		\
-		m.request = (req);			\
-		m.fd = h;				\
-		m.vaddrin = (uintptr_t)p;		\
-	} while (0)
-
 	rx = cdsp_count("received");
-	MAP_INIT(QDA_MAP_REQUEST_ATTR);
+	m = map_req(QDA_MAP_REQUEST_ATTR, h, p);
 	m.offset = 0xb5f;
 	m.size = PG;
 	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
@@ -1247,14 +1220,14 @@ TEST_F(rpc, map_page_rules)
 	m.offset = len;
 	m.size = 0;
 	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
-	MAP_INIT(QDA_MAP_REQUEST_LEGACY);
+	m = map_req(QDA_MAP_REQUEST_LEGACY, h, p);
 	m.offset = PG;
 	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
-	MAP_INIT(QDA_MAP_REQUEST_LEGACY);
+	m = map_req(QDA_MAP_REQUEST_LEGACY, h, p);
 	m.attrs = 1;
 	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
 	/* A size that rounds up past the end. */
-	MAP_INIT(QDA_MAP_REQUEST_ATTR);
+	m = map_req(QDA_MAP_REQUEST_ATTR, h, p);
 	m.offset = PG;
 	m.size = 3 * PG + 1;
 	EXPECT_EQ(-EINVAL, qda_map(self->fd, &m));
@@ -1262,7 +1235,7 @@ TEST_F(rpc, map_page_rules)
 	EXPECT_EQ(rx, cdsp_count("received"));
 
 	/* 0x3271 bytes map as 0x4000 (four 4 KiB pages): no violation. */
-	MAP_INIT(QDA_MAP_REQUEST_ATTR);
+	m = map_req(QDA_MAP_REQUEST_ATTR, h, p);
 	m.size = 0x3271;
 	ASSERT_EQ(0, qda_map(self->fd, &m));
 	EXPECT_EQ(maps0 + 1, cdsp_count("mappings"));
@@ -1280,7 +1253,7 @@ TEST_F(rpc, map_page_rules)
 	EXPECT_EQ(maps0, cdsp_count("mappings"));
 
 	/* Size 0 from an offset: up to the end. */
-	MAP_INIT(QDA_MAP_REQUEST_ATTR);
+	m = map_req(QDA_MAP_REQUEST_ATTR, h, p);
 	m.offset = 2 * PG;
 	ASSERT_EQ(0, qda_map(self->fd, &m));
 	memset(&u, 0, sizeof(u));
@@ -1289,7 +1262,6 @@ TEST_F(rpc, map_page_rules)
 	u.vaddr = m.vaddrout;
 	u.size = 2 * PG;
 	EXPECT_EQ(0, qda_munmap(self->fd, &u));
-#undef MAP_INIT
 	EXPECT_EQ(maps0, cdsp_count("mappings"));
 	EXPECT_EQ(viol0, cdsp_count("violations"));
 	munmap(p, len);

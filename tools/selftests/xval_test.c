@@ -26,16 +26,6 @@
 #define CALC_URI \
 	"file:///libcalculator_skel.so?calculator_skel_handle_invoke&_modver=1.0&_idlver=1.2.3&_dom=cdsp"
 
-/* The mock's DSP error codes (DSP_AEE_EOFFSET + AEE code). */
-#define AEE(code)	((int)(0x80000400u + (code)))
-#define AEE_EBADSTATE	AEE(0x0d)
-#define AEE_EBADPARM	AEE(0x0e)
-#define AEE_EUNSUPPORTED AEE(0x14)
-#define AEE_EALREADY	AEE(0x1a)
-#define AEE_ENOSUCH	AEE(0x27)
-#define AEE_EINVHANDLE	AEE(0x2c)
-#define MOCK_CAP_MAGIC	0x4d4f434bu
-
 enum { SKEL_ECHO, SKEL_SUM, SKEL_CHECKSUM, SKEL_FILL, SKEL_SLEEP, SKEL_FAIL };
 
 static const struct xval_backend *B;
