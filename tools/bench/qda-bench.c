@@ -60,7 +60,11 @@
  * Scaling: null invokes for 2 s each from 1, 2, 4 and 8 threads of one
  * process sharing one session, then from 4 processes with a session each,
  * with the mock DSP's cdsp set to 8 workers ("workers cdsp 8" on its
- * control file; back to 1 afterwards); total calls/s.
+ * control file; back to 1 afterwards); total calls/s. A thread that stops
+ * at an error fails the run, with one exception: fastrpc.ko running out of
+ * context ids (ENOSPC; its rpmsg callback frees them from a work item, which
+ * callers can outrun) is a known limit of that driver, printed as a "note:"
+ * with the figure "-".
  *
  * Allocations per call (--alloc-only, and nothing else then; on a kernel
  * with /proc/thread-self/fail-nth, i.e. the debug kernel, booted with
@@ -692,7 +696,10 @@ out:
 #define ALLOC_ROUNDS	3
 #define ALLOC_MAX	256
 
-/* Set while allocations are made to fail on purpose: no FAIL lines. */
+/*
+ * Set while allocations are made to fail on purpose, and while the scaling
+ * callers run (scale_threads() reports their errors once): no FAIL lines.
+ */
 static int quiet;
 
 /* A session on the cdsp node with the test skel open, and its buffers. */
@@ -1193,7 +1200,23 @@ static void scale_report(const struct backend *be, const char *what,
 	       calls / ((end - start) / 1e6), calls);
 }
 
-/* @nthreads threads of one process on one session. */
+/*
+ * Whether the error @err of a scaling caller is upstream fastrpc.ko running
+ * out of context ids: fastrpc_context_alloc() takes them from a 255-entry
+ * IDR (FASTRPC_CTX_MAX) that its rpmsg callback releases only later, from a
+ * work item (put_work), so callers that outrun that work item get ENOSPC.
+ * A known limit of that driver, not a failed measurement.
+ */
+static int ctx_ids_exhausted(const struct backend *be, int err)
+{
+	return !strcmp(be->name, "fastrpc") && err == -ENOSPC;
+}
+
+/*
+ * @nthreads threads of one process on one session. When a thread stops at
+ * an error the run fails, unless every error is fastrpc.ko's ENOSPC
+ * (ctx_ids_exhausted()): then the figure is "-", with a note.
+ */
 static int scale_threads(struct sess *s, int nthreads)
 {
 	struct caller c[8];
@@ -1201,11 +1224,13 @@ static int scale_threads(struct sess *s, int nthreads)
 	double deadline = 0, t0, end = 0;
 	long calls = 0;
 	char what[32];
-	int i, ret = 0;
+	int i, err = 0, other = 0;
 
 	if (nthreads > (int)ARRAY_SIZE(c))
 		return -EINVAL;
 	pthread_barrier_init(&start, NULL, nthreads + 1);
+	/* The callers' errors are reported below, once. */
+	quiet = 1;
 	for (i = 0; i < nthreads; i++) {
 		c[i] = (struct caller){ .s = s, .start = &start,
 					.deadline = &deadline };
@@ -1222,18 +1247,28 @@ static int scale_threads(struct sess *s, int nthreads)
 		calls += c[i].calls;
 		if (c[i].end > end)
 			end = c[i].end;
-		if (c[i].err && !ret)
-			ret = c[i].err;
+		if (c[i].err && !err)
+			err = c[i].err;
+		if (c[i].err && !other && !ctx_ids_exhausted(s->be, c[i].err))
+			other = c[i].err;
 	}
+	quiet = 0;
 	pthread_barrier_destroy(&start);
 	snprintf(what, sizeof(what), "%d thread%s", nthreads,
 		 nthreads > 1 ? "s" : "");
+	if (err && !other) {
+		printf("note: %s null invoke %s: out of context ids (ENOSPC from fastrpc_context_alloc(), which frees them from a work item) after %ld calls; shown as -\n",
+		       s->be->name, what, calls);
+		printf("%s null invoke %s: - calls/s (n=%ld)\n", s->be->name,
+		       what, calls);
+		return 0;
+	}
 	/* A failed caller stopped at its error; the others' figure stays. */
-	if (ret)
-		printf("note: %s null invoke %s: a thread stopped at an error (%s); calls/s of the calls that succeeded\n",
-		       s->be->name, what, rpc_err(ret));
+	if (other)
+		fprintf(stderr, "FAIL: %s null invoke %s: a thread stopped at an error (%s); calls/s of the calls that succeeded\n",
+			s->be->name, what, rpc_err(other));
 	scale_report(s->be, what, calls, t0, end);
-	return ret;
+	return other;
 }
 
 struct proc_result {
