@@ -3,7 +3,13 @@
  * qda-bench - buffers and remote calls on the cdsp channel, QDA against the
  * upstream fastrpc.ko, on the same mock DSP.
  *
- *   qda-bench qda|fastrpc [--alloc-only] [iterations]
+ *   qda-bench qda|fastrpc [--alloc-only|--calls] [iterations]
+ *
+ * Without an option: memory, buffer allocation, remote calls and scaling,
+ * as below. --calls: only the remote calls and the scaling runs, what
+ * tools/bench/bench.sh repeats in its rounds after the first (the memory
+ * and allocation figures hardly vary between runs, the call latencies do).
+ * --alloc-only: only the allocations per call.
  *
  * Time: per buffer, allocate + mmap + write one byte to every page + munmap
  * + free, for 4 KiB (default 2000 iterations) and 4 MiB (a tenth of that,
@@ -1613,54 +1619,14 @@ static int bench_allocs(const struct backend *be)
 	return ret;
 }
 
-int main(int argc, char **argv)
+/*
+ * Memory overhead and buffer allocation, while no session of ours exists
+ * (the session figure first).
+ */
+static int bench_memory(const struct backend *be, int small_n, int large_n)
 {
-	const struct backend *be = NULL;
-	int small_n = 2000, large_n = 200, echo_n, sum_n, alloc_only = 0;
-	int dev, ret = 0, argi = 1;
-	size_t i;
+	int dev, ret = 0;
 
-	if (argc >= 2)
-		for (i = 0; i < ARRAY_SIZE(backends); i++)
-			if (!strcmp(argv[1], backends[i].name))
-				be = &backends[i];
-	argi = 2;
-	if (argi < argc && !strcmp(argv[argi], "--alloc-only")) {
-		alloc_only = 1;
-		argi++;
-	}
-	if (!be || argc > argi + 1) {
-		fprintf(stderr, "usage: %s qda|fastrpc [--alloc-only] [iterations]\n",
-			argv[0]);
-		return 2;
-	}
-	if (argi < argc) {
-		small_n = atoi(argv[argi]);
-		if (small_n < 1) {
-			fprintf(stderr, "bad iteration count '%s'\n", argv[argi]);
-			return 2;
-		}
-		large_n = small_n / 10 ? small_n / 10 : 1;
-	}
-	echo_n = small_n / 2 ? small_n / 2 : 1;
-	sum_n = small_n / 20 ? small_n / 20 : 1;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-
-	ret = qda_clock_probe(&clk);
-	qda_clock_print(stdout, &clk);
-	if (ret && !alloc_only) {
-		fprintf(stderr, "FAIL: %s: %s; no figures\n", be->name, clk.why);
-		return 1;
-	}
-	ret = 0;
-
-	if (be->find(node, sizeof(node))) {
-		fprintf(stderr, "%s: no cdsp node\n", be->name);
-		return 1;
-	}
-	if (alloc_only)
-		return bench_allocs(be) ? 1 : 0;
-	/* Memory first, while no session of ours exists. */
 	if (bench_session(be))
 		ret = 1;
 	dev = open(node, O_RDWR | O_CLOEXEC);
@@ -1680,6 +1646,70 @@ int main(int argc, char **argv)
 	if (bench_cycle(be, dev, LARGE, 0, "4MiB", large_n))
 		ret = 1;
 	close(dev);
+	return ret;
+}
+
+static int bad_args(const char *prog)
+{
+	fprintf(stderr, "usage: %s qda|fastrpc [--alloc-only|--calls] [iterations]\n",
+		prog);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const struct backend *be = NULL;
+	int small_n = 2000, large_n = 200, echo_n, sum_n, alloc_only = 0;
+	int calls_only = 0, counted = 0, ret = 0, argi;
+	size_t i;
+
+	if (argc >= 2)
+		for (i = 0; i < ARRAY_SIZE(backends); i++)
+			if (!strcmp(argv[1], backends[i].name))
+				be = &backends[i];
+	if (!be)
+		return bad_args(argv[0]);
+	/* Options in any order, repeated or not; one iteration count. */
+	for (argi = 2; argi < argc; argi++) {
+		if (!strcmp(argv[argi], "--alloc-only")) {
+			alloc_only = 1;
+		} else if (!strcmp(argv[argi], "--calls")) {
+			calls_only = 1;
+		} else if (argv[argi][0] != '-' && !counted) {
+			small_n = atoi(argv[argi]);
+			if (small_n < 1) {
+				fprintf(stderr, "bad iteration count '%s'\n",
+					argv[argi]);
+				return 2;
+			}
+			large_n = small_n / 10 ? small_n / 10 : 1;
+			counted = 1;
+		} else {
+			return bad_args(argv[0]);
+		}
+	}
+	if (alloc_only && calls_only)
+		return bad_args(argv[0]);
+	echo_n = small_n / 2 ? small_n / 2 : 1;
+	sum_n = small_n / 20 ? small_n / 20 : 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	ret = qda_clock_probe(&clk);
+	qda_clock_print(stdout, &clk);
+	if (ret && !alloc_only) {
+		fprintf(stderr, "FAIL: %s: %s; no figures\n", be->name, clk.why);
+		return 1;
+	}
+	ret = 0;
+
+	if (be->find(node, sizeof(node))) {
+		fprintf(stderr, "%s: no cdsp node\n", be->name);
+		return 1;
+	}
+	if (alloc_only)
+		return bench_allocs(be) ? 1 : 0;
+	if (!calls_only && bench_memory(be, small_n, large_n))
+		ret = 1;
 	/* Remote calls, on a session of their own. */
 	if (bench_invoke(be, small_n, echo_n, sum_n))
 		ret = 1;
