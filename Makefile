@@ -104,10 +104,13 @@ bench:
 	exit $$st
 
 # One boot: tools/bench/bench.sh in the guest of $(QDA_KERNEL), output
-# streamed (without the raw samples) and saved whole to $(BENCH_LOG).
+# streamed (without the raw samples) and saved whole to $(BENCH_LOG). The
+# guest has 1500 s, and 120 s more for every round beyond 5 (a round took
+# about 50 s on the debug kernel, under load).
 bench-vm:
 	@test -n "$(QDA_KDIR)" || { echo "no $(ENV_FILE): run tools/setup" >&2; exit 1; }
-	@{ tools/qda-vm run --arch $(ARCH) --kernel $(QDA_KERNEL) --timeout 1500 \
+	@{ tools/qda-vm run --arch $(ARCH) --kernel $(QDA_KERNEL) \
+		--timeout $$((1500 + ($(BENCH_ROUNDS) > 5) * ($(BENCH_ROUNDS) - 5) * 120)) \
 		--log $(BUILD)/vm/bench-console.log \
 		--add $(MODSRC)/qda.ko --add $(MODSRC)/tools/mock-dsp/qda_mock_dsp.ko \
 		--add $(QDA_KDIR)/drivers/misc/fastrpc.ko \
