@@ -146,7 +146,7 @@ rmmod qda_mock_dsp || st=1
 	echo "note: upstream fastrpc.ko mapped a 1 MiB sg segment on a context bank limited to 64 KiB (DMA-API debug, zero-copy invoke); dropped"
 
 echo "== qda / fastrpc (kernel $(uname -r))"
-echo "$rounds round(s); qda, fastrpc: the median over the rounds of each driver's figure; ratio: of the medians; per round: the smallest and largest qda / fastrpc of one round, (k/n) where only k of the n rounds had both"
+echo "$rounds round(s): qda, fastrpc = median of the rounds; ratio = of the medians; per round = min-max of one round's qda / fastrpc, (k/n): k of n rounds had both"
 awk '
 # "<drv> <metric>: mean M us p50 P p99 Q (n=N)", "<drv> <metric>: B bytes ...",
 # "<drv> <metric>: R calls/s ..." or "<drv> <metric>: A allocations/call ...";
