@@ -239,7 +239,7 @@ END {
 			spread = "1 round"
 		else
 			spread = sprintf("%.2f-%.2f", lo, hi)
-		if (nb && nb < nr[k])
+		if (nb < nr[k])
 			spread = spread sprintf(" (%d/%d)", nb, nr[k])
 		printf "%-48s %10s %10s %6s  %s\n", k, mq, mp, ratio, spread
 	}
