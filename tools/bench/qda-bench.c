@@ -7,9 +7,10 @@
  *
  * Without an option: memory, buffer allocation, remote calls and scaling,
  * as below. --calls: only the remote calls and the scaling runs, what
- * tools/bench/bench.sh repeats in its rounds after the first (the memory
- * and buffer-allocation part takes as long as the rest, and the rounds are
- * there for the calls). --alloc-only: only the allocations per call.
+ * tools/bench/bench.sh repeats in its rounds after the first (on the debug
+ * kernel the memory and buffer-allocation part takes nearly as long as the
+ * rest, and the rounds are there for the calls). --alloc-only: only the
+ * allocations per call.
  *
  * Time: per buffer, allocate + mmap + write one byte to every page + munmap
  * + free, for 4 KiB (default 2000 iterations) and 4 MiB (a tenth of that,
