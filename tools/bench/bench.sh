@@ -152,7 +152,8 @@ awk '
 # "<drv> <metric>: R calls/s ..." or "<drv> <metric>: A allocations/call ...";
 # the rows of the DSP share and driver overhead ("... dsp", "... driver")
 # without their mean. A figure "-" (below the clock step, or no figure in
-# that round) counts in no median and no ratio.
+# that round) counts in no median and no ratio; a negative one (memory
+# the rest of the system gave back while it was measured) in no ratio.
 /^(qda|fastrpc) [^:]*: / {
 	drv = $1
 	c = index($0, ": ")
@@ -215,7 +216,7 @@ END {
 				qs[++nq] = q + 0
 			if (isnum(p))
 				ps[++np] = p + 0
-			if (isnum(q) && isnum(p) && p + 0 != 0) {
+			if (isnum(q) && isnum(p) && q + 0 >= 0 && p + 0 > 0) {
 				x = q / p
 				if (!nb || x < lo)
 					lo = x
@@ -231,7 +232,7 @@ END {
 		if (np)
 			mp = sprintf(fmt, xp = median(ps, np))
 		ratio = "-"
-		if (nq && np && xp != 0)
+		if (nq && np && xq >= 0 && xp > 0)
 			ratio = sprintf("%.2f", xq / xp)
 		if (!nb)
 			spread = "-"
