@@ -74,11 +74,13 @@ fuzz: setup
 # kernel; then a short boot of the debug kernel (fail-nth exists only
 # there) with kmemleak and DMA-API debug off (their own metadata would
 # count, and an injected failure disables them) counts allocations per
-# call; BENCH_ALLOC=0 skips it. BENCH_ARGS go to qda-bench. The guest
-# output is kept in build/bench/, and tools/bench/plot.py draws the charts
-# from it.
+# call; BENCH_ALLOC=0 skips it. BENCH_ROUNDS alternating rounds of both
+# drivers in the one boot (the table has the medians and the spread of the
+# rounds); BENCH_ARGS go to qda-bench. The guest output is kept in
+# build/bench/, and tools/bench/plot.py draws the charts from it.
 BENCH_KERNEL ?= prod
 BENCH_ALLOC ?= 1
+BENCH_ROUNDS ?= 5
 BENCH_OUT := $(BUILD)/bench
 bench:
 	@QDA_ARCH=$(ARCH) tools/setup
@@ -102,10 +104,13 @@ bench:
 	exit $$st
 
 # One boot: tools/bench/bench.sh in the guest of $(QDA_KERNEL), output
-# streamed (without the raw samples) and saved whole to $(BENCH_LOG).
+# streamed (without the raw samples) and saved whole to $(BENCH_LOG). The
+# guest has 1500 s, and 120 s more for every round beyond 5 (a round took
+# about 50 s on the debug kernel, under load).
 bench-vm:
 	@test -n "$(QDA_KDIR)" || { echo "no $(ENV_FILE): run tools/setup" >&2; exit 1; }
-	@{ tools/qda-vm run --arch $(ARCH) --kernel $(QDA_KERNEL) --timeout 1500 \
+	@{ tools/qda-vm run --arch $(ARCH) --kernel $(QDA_KERNEL) \
+		--timeout $$((1500 + ($(BENCH_ROUNDS) > 5) * ($(BENCH_ROUNDS) - 5) * 120)) \
 		--log $(BUILD)/vm/bench-console.log \
 		--add $(MODSRC)/qda.ko --add $(MODSRC)/tools/mock-dsp/qda_mock_dsp.ko \
 		--add $(QDA_KDIR)/drivers/misc/fastrpc.ko \
@@ -113,7 +118,8 @@ bench-vm:
 		--add $(QDA_KDIR)/drivers/firmware/qcom/qcom_pas.ko \
 		--add $(QDA_KDIR)/drivers/firmware/qcom/qcom-scm.ko \
 		--add $(GUEST)/qda-bench --add $(GUEST)/qda-clock \
-		--add tools/bench/bench.sh -- sh bench.sh $(BENCH_MODE) $(BENCH_ARGS); \
+		--add tools/bench/bench.sh -- sh bench.sh --rounds $(BENCH_ROUNDS) \
+			$(BENCH_MODE) $(BENCH_ARGS); \
 		echo $$? > $(BENCH_LOG).rc; } | tee $(BENCH_LOG) | grep -v '^raw '
 	@exit $$(cat $(BENCH_LOG).rc)
 

@@ -12,10 +12,17 @@ build/bench/) and writes:
                             fastrpc.ko (solid), with the mock DSP's share of
                             the same calls (dashed): the horizontal gap
                             between a solid line and its dashed one is the
-                            driver's overhead at that percentile;
+                            driver's overhead at that percentile; the
+                            samples of all rounds pooled (every round times
+                            as many calls per driver, so each weighs alike);
   DIR/scaling-NAME.svg      null-invoke calls/s from 1, 2, 4 and 8 threads
                             of one process and from 4 processes, both
-                            drivers side by side.
+                            drivers side by side: the median of the rounds
+                            with a figure, a whisker from the smallest to
+                            the largest round.
+
+bench.sh prints "== round R/N: <driver>" before each half; the lines
+after it belong to round R (without such lines, all to round 1).
 
 Then prints their paths, and the allocation counts of ALLOC.txt (the short
 debug-kernel boot after a prod one) when given. Exits non-zero when the
@@ -223,21 +230,33 @@ def demangle(sym):
     except (ValueError, IndexError):
         return sym
     return name.replace("qda::", "")
+
+
 KERNEL = re.compile(r"^== qda / fastrpc \(kernel (.*)\)")
+ROUND = re.compile(r"^== round (\d+)/(\d+): (qda|fastrpc)$")
 
 
 def parse(path):
+    """The figures of one saved output: raw samples pooled over the rounds
+    ({(driver, what): [µs, ...]}), calls/s per round ({(driver, config):
+    {round: calls/s}}), allocation counts, the kernel and the traces."""
     raw, scale, alloc, kernel, trace = {}, {}, {}, None, []
+    rnd = 1
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\n")
+            m = ROUND.match(line)
+            if m:
+                rnd = int(m[1])
+                continue
             m = RAW.match(line)
             if m:
-                raw[(m[1], m[2])] = sorted(float(v) for v in m[3].split())
+                raw.setdefault((m[1], m[2]), []).extend(
+                    float(v) for v in m[3].split())
                 continue
             m = SCALE.match(line)
             if m:
-                scale[(m[1], m[2])] = float(m[3])
+                scale.setdefault((m[1], m[2]), {})[rnd] = float(m[3])
                 continue
             m = ALLOC.match(line)
             if m:
@@ -254,7 +273,15 @@ def parse(path):
             m = KERNEL.match(line)
             if m:
                 kernel = m[1]
+    for v in raw.values():
+        v.sort()
     return raw, scale, alloc, kernel, trace
+
+
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
 def esc(s):
@@ -322,35 +349,40 @@ class Svg:
             f.write("\n</svg>\n")
 
 
+def ticks(top, step):
+    """0, @step, 2 @step, ... up to @top."""
+    return [i * step for i in range(int(top / step + 0.5) + 1)]
+
+
+def axes(svg, x0, y0, w, h, ylabel, ydx):
+    """The two axes of a chart of @w by @h at (@x0, @y0), and the label
+    of its y axis, @ydx left of it."""
+    svg.line(x0, y0 + h, x0 + w, y0 + h)
+    svg.line(x0, y0, x0, y0 + h)
+    svg.text(x0 - ydx, y0 + h / 2, ylabel, 12, "middle", rotate=-90)
+
+
 def cdf_panel(svg, x0, y0, w, h, title, series):
     """One CDF: @series is [(label, colour, dash, sorted values)]."""
-    vals = [v for _, _, _, s in series for v in s]
     # Up to the 99.5th percentile of the slowest series: the tail beyond
     # would squeeze the body of the curves into a corner.
     hi = max(s[min(len(s) - 1, int(len(s) * 0.995))] for *_, s in series)
-    lo = 0.0
-    step = nice_step(hi - lo)
+    step = nice_step(hi)
     hi = math.ceil(hi / step) * step
-    sx = lambda v: x0 + (min(v, hi) - lo) / (hi - lo) * w
+    sx = lambda v: x0 + min(v, hi) / hi * w
     sy = lambda p: y0 + h - p * h
     svg.text(x0 + w / 2, y0 - 10, title, 14, "middle", "bold")
-    for i in range(0, 11, 2):
-        p = i / 10
+    for p in ticks(1, 0.2):
         svg.line(x0, sy(p), x0 + w, sy(p), "#ddd")
         svg.text(x0 - 6, sy(p) + 4, f"{p:.1f}", 11, "end")
-    t = lo
-    while t <= hi + step / 2:
+    for t in ticks(hi, step):
         svg.line(sx(t), y0, sx(t), y0 + h, "#eee")
         svg.text(sx(t), y0 + h + 16, f"{t:g}", 11, "middle")
-        t += step
-    svg.line(x0, y0 + h, x0 + w, y0 + h)
-    svg.line(x0, y0, x0, y0 + h)
+    axes(svg, x0, y0, w, h, "fraction of calls ≤ x", 36)
     svg.text(x0 + w / 2, y0 + h + 34, "latency (µs)", 12, "middle")
-    svg.text(x0 - 36, y0 + h / 2, "fraction of calls ≤ x", 12, "middle",
-             rotate=-90)
     for _, colour, dash, s in series:
         n = len(s)
-        pts = [(sx(lo), sy(0))]
+        pts = [(sx(0), sy(0))]
         # At most ~400 points per curve.
         stride = max(1, n // 400)
         for i in range(0, n, stride):
@@ -365,15 +397,16 @@ def cdf_panel(svg, x0, y0, w, h, title, series):
         svg.text(x0 + w - 154, yy + 4, f"{label} (p50 {p50:.1f})", 11)
 
 
-def plot_cdf(raw, path, name):
+def plot_cdf(raw, path, name, rounds):
     panels = [p for p in CDF_PANELS
               if any((d, p) in raw for d in DRIVERS)]
     if not panels:
         return False
     pw, ph = 460, 320
     svg = Svg(70 + len(panels) * (pw + 80), ph + 120)
-    svg.text(20, 24, f"Round-trip latency CDF ({name}): solid = round "
-             "trip, dashed = mock DSP share", 14, weight="bold")
+    pooled = f", {rounds} rounds pooled" if rounds > 1 else ""
+    svg.text(20, 24, f"Round-trip latency CDF ({name}{pooled}): solid = "
+             "round trip, dashed = mock DSP share", 14, weight="bold")
     for i, panel in enumerate(panels):
         series = []
         for d in DRIVERS:
@@ -387,48 +420,59 @@ def plot_cdf(raw, path, name):
     return True
 
 
-def plot_scaling(scale, path, name):
-    cats = [c for c in SCALE_ORDER if any((d, c) in scale for d in DRIVERS)]
+def plot_scaling(scale, path, name, rounds):
+    """Bars of the median calls/s of the rounds, whiskers from the
+    smallest to the largest round; "k/n" under a bar when only k of the n
+    rounds had a figure (fastrpc.ko out of context ids)."""
+    cats = [c for c in SCALE_ORDER
+            if any(scale.get((d, c)) for d in DRIVERS)]
     if not cats:
         return False
     w, h, x0, y0 = 620, 320, 80, 60
     svg = Svg(x0 + w + 40, y0 + h + 80)
-    svg.text(20, 24, f"Null invokes per second vs callers ({name})", 14,
+    of = f", median of {rounds} rounds" if rounds > 1 else ""
+    svg.text(20, 24, f"Null invokes per second vs callers ({name}{of})", 14,
              weight="bold")
-    top = max(scale.values())
+    top = max(v for r in scale.values() for v in r.values())
     step = nice_step(top)
     top = math.ceil(top * 1.1 / step) * step
     sy = lambda v: y0 + h - v / top * h
-    t = 0.0
-    while t <= top + step / 2:
+    for t in ticks(top, step):
         svg.line(x0, sy(t), x0 + w, sy(t), "#ddd")
         svg.text(x0 - 6, sy(t) + 4, fmt_num(t), 11, "end")
-        t += step
-    svg.line(x0, y0 + h, x0 + w, y0 + h)
-    svg.line(x0, y0, x0, y0 + h)
-    svg.text(x0 - 56, y0 + h / 2, "calls/s (all callers)", 12, "middle",
-             rotate=-90)
+    axes(svg, x0, y0, w, h, "calls/s (all callers)", 56)
     gw = w / len(cats)
     bw = gw * 0.35
     for i, c in enumerate(cats):
         gx = x0 + i * gw + gw / 2
         svg.text(gx, y0 + h + 18, c, 12, "middle")
         for j, d in enumerate(DRIVERS):
-            v = scale.get((d, c))
-            if v is None:
+            r = scale.get((d, c))
+            if not r:
                 continue
+            v = median(r.values())
             bx = gx - bw + j * bw
             svg.rect(bx, sy(v), bw - 2, y0 + h - sy(v), COLOURS[d])
+            lo, hi = min(r.values()), max(r.values())
+            cx = bx + (bw - 2) / 2
+            if hi > lo:
+                svg.line(cx, sy(lo), cx, sy(hi), "#000")
+                svg.line(cx - 4, sy(lo), cx + 4, sy(lo), "#000")
+                svg.line(cx - 4, sy(hi), cx + 4, sy(hi), "#000")
             base = scale.get((d, "1 thread"))
             lab = fmt_num(round(v))
             if base and c != "1 thread":
-                lab += f" ({v / base:.2f}×)"
-            svg.text(bx + bw / 2, sy(v) - 4, lab, 9, "middle")
+                lab += f" ({v / median(base.values()):.2f}×)"
+            svg.text(bx + bw / 2, sy(hi) - 4, lab, 9, "middle")
+            if len(r) < rounds:
+                svg.text(bx + bw / 2, y0 + h - 4, f"{len(r)}/{rounds}", 9,
+                         "middle")
     for j, d in enumerate(DRIVERS):
         svg.rect(x0 + w - 150, y0 + 6 + 18 * j, 12, 12, COLOURS[d])
         svg.text(x0 + w - 132, y0 + 16 + 18 * j, d, 12)
     svg.text(x0 + w / 2, y0 + h + 44, "(× = relative to 1 thread of the "
-             "same driver; mock DSP with 8 workers)", 11, "middle")
+             "same driver; whiskers: smallest to largest round; mock DSP "
+             "with 8 workers)", 11, "middle")
     svg.write(path)
     return True
 
@@ -453,21 +497,20 @@ def main():
         trace += t
         kernel = kernel or k
     label = f"{args.name}, kernel {kernel}" if kernel else args.name
+    # Rounds of the bench output: the most any figure was measured in.
+    rounds = max((max(r) for r in scale.values() if r), default=1)
     ok = True
-    cdf = os.path.join(args.out, f"latency-cdf-{args.name}.svg")
-    if plot_cdf(raw, cdf, label):
-        print(f"latency CDF: {cdf}")
-    else:
-        print("plot: no raw samples in the bench output: no CDF",
-              file=sys.stderr)
-        ok = False
-    sc = os.path.join(args.out, f"scaling-{args.name}.svg")
-    if plot_scaling(scale, sc, label):
-        print(f"scaling chart: {sc}")
-    else:
-        print("plot: no scaling figures in the bench output: no chart",
-              file=sys.stderr)
-        ok = False
+    for plot, data, base, what, missing in (
+            (plot_cdf, raw, "latency-cdf", "latency CDF",
+             "no raw samples: no CDF"),
+            (plot_scaling, scale, "scaling", "scaling chart",
+             "no scaling figures: no chart")):
+        path = os.path.join(args.out, f"{base}-{args.name}.svg")
+        if plot(data, path, label, rounds):
+            print(f"{what}: {path}")
+        else:
+            print(f"plot: {missing} in the bench output", file=sys.stderr)
+            ok = False
     if alloc:
         print("allocations per call (debug kernel, fail-nth):")
         print(f"  {'call':<20} {'qda':>6} {'fastrpc':>8}")
