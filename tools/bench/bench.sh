@@ -160,7 +160,7 @@ awk '
 	metric = substr($0, length(drv) + 2, c - length(drv) - 2)
 	n = split(substr($0, c + 2), f, " ")
 	if (f[1] == "mean" && n >= 7) {
-		if (metric !~ / (dsp|driver)$/)
+		if (metric !~ / (dsp|driver|send|receive)$/)
 			add(drv, metric " mean (us)", f[2])
 		add(drv, metric " p50 (us)", f[5])
 		add(drv, metric " p99 (us)", f[7])

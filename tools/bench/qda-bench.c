@@ -59,7 +59,13 @@
  * (/sys/kernel/debug/qda_mock_dsp/service/cdsp, reset before the timed
  * calls and read back in order after them); the DSP share of a call is
  * the service time of its message(s), the driver overhead the round trip
- * minus that, per call. Then calls/s over the timed loop. The round trips
+ * minus that, per call. For the calls of one message the overhead is
+ * also split in two with the mock's own stamps (the same CLOCK_MONOTONIC):
+ * "driver send", from the call's start to the DSP having the request
+ * (system call entry, argument checks, marshalling, the send), and
+ * "driver receive", from the answer leaving the DSP to the call's return
+ * (the callback, waking the caller, copies out, system call exit). Then
+ * calls/s over the timed loop. The round trips
  * and DSP shares of null and echo 4B are also printed whole, as "raw
  * <driver> <what>: <us> <us> ..." lines (tools/bench/plot.py draws their
  * CDF).
@@ -375,6 +381,19 @@ static double now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+/*
+ * When the call being timed started (now_us()), for bench_work() to line
+ * it up with the mock DSP's own stamps; every call_*() sets it with
+ * stamp() just before its first ioctl.
+ */
+static double t_start;
+
+static double stamp(void)
+{
+	t_start = now_us();
+	return t_start;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -883,7 +902,7 @@ static int call_failed(struct sess *s, const char *what, int r)
  */
 static int call_null(struct sess *s, int seq, double *t)
 {
-	double t0 = now_us();
+	double t0 = stamp();
 	int r = s->be->invoke(s->dev, s->h, SCALARS(SKEL_NOP, 0, 0), NULL, 0);
 
 	*t = now_us() - t0;
@@ -898,7 +917,7 @@ static int call_echo4(struct sess *s, int seq, double *t)
 		{ &x, sizeof(x), -1 },
 		{ &y, sizeof(y), -1 },
 	};
-	double t0 = now_us();
+	double t0 = stamp();
 	int r = s->be->invoke(s->dev, s->h, SCALARS(SKEL_ECHO, 1, 1), a, 2);
 
 	*t = now_us() - t0;
@@ -923,7 +942,7 @@ static int call_echo64k(struct sess *s, int seq, double *t)
 
 	memcpy(s->in, &seq, sizeof(seq));
 	memset(s->out, 0, ECHO_BIG);
-	t0 = now_us();
+	t0 = stamp();
 	r = s->be->invoke(s->dev, s->h, SCALARS(SKEL_ECHO, 1, 1), a, 2);
 	*t = now_us() - t0;
 	if (r)
@@ -943,7 +962,7 @@ static int call_sum(struct sess *s, const uint32_t *data, int fd, double *t)
 		{ (void *)data, SUM_BYTES, fd },
 		{ &sum, sizeof(sum), -1 },
 	};
-	double t0 = now_us();
+	double t0 = stamp();
 	int r = s->be->invoke(s->dev, s->h, SCALARS(SKEL_SUM, 1, 1), a, 2);
 
 	*t = now_us() - t0;
@@ -974,7 +993,7 @@ static int call_sum_zc(struct sess *s, int seq, double *t)
 static int call_map(struct sess *s, int seq, double *t)
 {
 	uint64_t va = 0;
-	double t0 = now_us();
+	double t0 = stamp();
 	int r, u = -EINVAL;
 
 	(void)seq;
@@ -1019,14 +1038,16 @@ static int svc_reset(void)
 }
 
 /*
- * Reads up to @max service times (microseconds) into @v, oldest first;
- * returns how many the mock counted since the reset (possibly more than
- * it kept), or -errno. Stores how many were read in @got.
+ * Reads up to @max service times (microseconds) into @v, oldest first,
+ * and when each request came in and its answer went out into @rx and @tx
+ * (microseconds of CLOCK_MONOTONIC, as now_us(); 0 from a mock that does
+ * not say); returns how many the mock counted since the reset (possibly
+ * more than it kept), or -errno. Stores how many were read in @got.
  */
-static long svc_read(double *v, long max, long *got)
+static long svc_read(double *v, double *rx, double *tx, long max, long *got)
 {
-	unsigned long long count, sum, mx;
-	char line[64];
+	unsigned long long count, sum, mx, ns, in, out;
+	char line[96];
 	unsigned int w;
 	long n = 0;
 	FILE *f;
@@ -1040,8 +1061,15 @@ static long svc_read(double *v, long max, long *got)
 		fclose(f);
 		return -EIO;
 	}
-	while (n < max && fgets(line, sizeof(line), f))
-		v[n++] = strtoull(line, NULL, 10) / 1e3;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		in = out = 0;
+		if (sscanf(line, "%llu %llu %llu", &ns, &in, &out) < 1)
+			break;
+		v[n] = ns / 1e3;
+		rx[n] = in / 1e3;
+		tx[n] = out / 1e3;
+		n++;
+	}
 	fclose(f);
 	*got = n;
 	return count;
@@ -1067,18 +1095,24 @@ static void print_raw(const struct backend *be, const char *what,
 static int bench_work(struct sess *s, const struct work *w, int n)
 {
 	const struct backend *be = s->be;
-	double *t, *dsp, *drv, *v, sum = 0, dsum = 0, osum = 0, t0, wall, x;
+	double *t, *dsp, *drv, *v, *rx, *tx, *start, *snd, *rcv;
+	double sum = 0, dsum = 0, osum = 0, ssum = 0, rsum = 0, t0, wall, x;
 	long count = -1, got = 0;
 	char name[96];
-	int i, j, ret, shared = 0;
+	int i, j, ret, shared = 0, split = 0;
 
 	if ((long)n * w->msgs > MOCK_SVC_RING)
 		n = MOCK_SVC_RING / w->msgs;
 	t = calloc(n, sizeof(*t));
 	dsp = calloc(n, sizeof(*dsp));
 	drv = calloc(n, sizeof(*drv));
+	start = calloc(n, sizeof(*start));
+	snd = calloc(n, sizeof(*snd));
+	rcv = calloc(n, sizeof(*rcv));
 	v = calloc((size_t)n * w->msgs, sizeof(*v));
-	if (!t || !dsp || !drv || !v) {
+	rx = calloc((size_t)n * w->msgs, sizeof(*rx));
+	tx = calloc((size_t)n * w->msgs, sizeof(*tx));
+	if (!t || !dsp || !drv || !start || !snd || !rcv || !v || !rx || !tx) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -1093,18 +1127,34 @@ static int bench_work(struct sess *s, const struct work *w, int n)
 		ret = w->call(s, i, &t[i]);
 		if (ret)
 			goto fail;
+		start[i] = t_start;
 		sum += t[i];
 	}
 	wall = now_us() - t0;
-	count = svc_read(v, (long)n * w->msgs, &got);
+	count = svc_read(v, rx, tx, (long)n * w->msgs, &got);
 	if (count == (long)n * w->msgs && got == count) {
 		shared = 1;
+		/*
+		 * One message per call, stamped by the mock on the same clock:
+		 * the overhead splits into the send side (from the call's start
+		 * to the DSP having the request) and the receive side (from the
+		 * answer leaving the DSP to the call's return).
+		 */
+		split = w->msgs == 1 && rx[0] > 0;
 		for (i = 0; i < n; i++) {
 			for (j = 0; j < w->msgs; j++)
 				dsp[i] += v[i * w->msgs + j];
 			drv[i] = t[i] - dsp[i];
 			dsum += dsp[i];
 			osum += drv[i];
+			if (split) {
+				snd[i] = rx[i] - start[i];
+				rcv[i] = start[i] + t[i] - tx[i];
+				if (snd[i] < 0 || rcv[i] < 0)
+					split = 0;
+				ssum += snd[i];
+				rsum += rcv[i];
+			}
 		}
 	} else {
 		printf("note: %s %s: the mock DSP counted %ld answers for %d calls of %d message(s); no DSP share\n",
@@ -1125,6 +1175,13 @@ static int bench_work(struct sess *s, const struct work *w, int n)
 		if (!ret)
 			ret = report(be, name, drv, n, osum);
 	}
+	if (!ret && split) {
+		snprintf(name, sizeof(name), "%s driver send", w->label);
+		ret = report(be, name, snd, n, ssum);
+		snprintf(name, sizeof(name), "%s driver receive", w->label);
+		if (!ret)
+			ret = report(be, name, rcv, n, rsum);
+	}
 	if (!ret)
 		printf("%s %s: %.0f calls/s (n=%d)\n", be->name, w->label,
 		       n / (wall / 1e6), n);
@@ -1135,7 +1192,12 @@ out:
 	free(t);
 	free(dsp);
 	free(drv);
+	free(start);
+	free(snd);
+	free(rcv);
 	free(v);
+	free(rx);
+	free(tx);
 	return ret;
 }
 
