@@ -37,7 +37,7 @@
 //! DSP state ([`Session::state`]), the pool ([`SessionPool`]'s slots), the
 //! session's payload pool and the engine's leaf mutexes (attributes, static
 //! PD), then the engine's call table (an IRQ-safe spinlock, innermost; the
-//! rpmsg sender's mutex is only taken without it). No call to the DSP is
+//! rpmsg sender's SRCU read-side section is only entered without it). No call to the DSP is
 //! made under the pool lock, and the last buffer's drop (which may run
 //! under the mmap lock, from `munmap()`) takes no session state lock
 //! unless the DSP may still hold something of the session.

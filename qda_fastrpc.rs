@@ -265,8 +265,9 @@ pub(crate) enum WaitMode {
 ///
 /// Locks: `table` is IRQ-safe and innermost: nothing else is taken, nothing
 /// allocated or freed and nothing sent under it (the receive callback takes
-/// it in hard-IRQ context). The rpmsg sender's mutex is taken without it,
-/// after a slot was claimed. `attributes` and `static_pd` are leaf mutexes,
+/// it in hard-IRQ context). The rpmsg sender's SRCU read-side section (no
+/// lock: senders run side by side) is entered without it, after a slot was
+/// claimed. `attributes` and `static_pd` are leaf mutexes,
 /// taken inside a session's state lock at most. The outer order is in
 /// `qda_cb.rs`: file mappings, session state, pool, then these.
 #[pin_data]

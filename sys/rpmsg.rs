@@ -49,9 +49,8 @@ use kernel::{
     device,
     error::to_result,
     module::{this_module, ModuleMetadata},
-    new_mutex,
     prelude::*,
-    sync::{Arc, Mutex},
+    sync::{static_lock_class, Arc, Srcu},
     types::Opaque,
 };
 
@@ -133,28 +132,33 @@ impl Device {
 
 /// Sends on a channel's endpoint until the channel is removed.
 ///
+/// Senders do not exclude one another: each send runs in an SRCU read-side
+/// section, so calls from many threads reach the transport at once (and
+/// one that waits for room in the transport holds up no other), while
+/// [`Sender::revoke`] clears the pointer and waits for the sends in
+/// progress.
+///
 /// # Invariants
 ///
-/// While `ept` holds a pointer, it is a bound `rpmsg_device` whose endpoint
-/// exists: the pointer is cleared (under the mutex, so after any send in
-/// progress) before the rpmsg core destroys the endpoint, by our remove
-/// callback or, when [`Driver::probe`] fails, by our probe callback.
+/// While `ept` holds a non-null pointer, it is a bound `rpmsg_device` whose
+/// endpoint exists; a sender that read it non-null inside a read-side
+/// section of `srcu` may use it until the section ends. The pointer is
+/// cleared, and `srcu` synchronised (so after every send in progress),
+/// before the rpmsg core destroys the endpoint, by our remove callback or,
+/// when [`Driver::probe`] fails, by our probe callback.
 #[pin_data]
 pub(crate) struct Sender {
     #[pin]
-    ept: Mutex<Option<NonNull<bindings::rpmsg_device>>>,
+    srcu: Srcu,
+    ept: AtomicPtr<bindings::rpmsg_device>,
 }
-
-// SAFETY: The pointer is only dereferenced under the mutex, while valid.
-unsafe impl Send for Sender {}
-// SAFETY: See above.
-unsafe impl Sync for Sender {}
 
 impl Sender {
     fn new(rpdev: NonNull<bindings::rpmsg_device>) -> Result<Arc<Self>> {
         Arc::pin_init(
-            pin_init!(Self {
-                ept <- new_mutex!(Some(rpdev)),
+            try_pin_init!(Self {
+                srcu <- Srcu::new(c"qda_rpmsg_sender", static_lock_class!()),
+                ept: AtomicPtr::new(rpdev.as_ptr()),
             }),
             GFP_KERNEL,
         )
@@ -164,10 +168,11 @@ impl Sender {
     /// the channel is gone.
     pub(crate) fn send(&self, msg: &[u8]) -> Result {
         let len = c_int::try_from(msg.len()).map_err(|_| EMSGSIZE)?;
-        let guard = self.ept.lock();
-        let rpdev = guard.ok_or(EPIPE)?;
+        let _section = self.srcu.read_lock();
+        let rpdev = NonNull::new(self.ept.load(Ordering::Acquire)).ok_or(EPIPE)?;
         // SAFETY: `rpdev` is bound and its endpoint alive while the pointer
-        // is set (type invariant), which the held lock guarantees.
+        // is set and for the rest of the read-side section in which it was
+        // read (type invariant).
         let ept = unsafe { (*rpdev.as_ptr()).ept };
         if ept.is_null() {
             return Err(ENOTCONN);
@@ -179,8 +184,11 @@ impl Sender {
         })
     }
 
+    /// No send starts on the endpoint after this, and none is in progress
+    /// when it returns. Sleeps.
     fn revoke(&self) {
-        *self.ept.lock() = None;
+        self.ept.store(ptr::null_mut(), Ordering::Release);
+        self.srcu.synchronize();
     }
 }
 
