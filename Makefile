@@ -60,10 +60,11 @@ check: setup
 	@tools/run-tests --arch $(ARCH)
 
 # The fuzzer (tools/selftests/qda_fuzz.c) for a long run: FUZZ_ITERS ioctls
-# from FUZZ_SEED (default: the time); FUZZ_ARGS go to qda_fuzz as they are.
+# from FUZZ_SEED (default: the time); FUZZ_ARGS go to qda_fuzz as they are
+# (default 4 processes of 4 threads, the long run of record).
 FUZZ_ITERS ?= 1000000
 FUZZ_SEED ?= $(shell date +%s)
-FUZZ_ARGS ?=
+FUZZ_ARGS ?= -p 4 -j 4
 fuzz: setup
 	@$(MAKE) --no-print-directory modules guest
 	@tools/run-fuzz --arch $(ARCH) --iters $(FUZZ_ITERS) --seed $(FUZZ_SEED) -- $(FUZZ_ARGS)
