@@ -1319,13 +1319,16 @@ static void op_init(struct thr *t)
 			c->filelen = 1 + rbelow(r, 256);
 			c->file = (uintptr_t)t->in;
 			c->siglen = rbelow(r, c->filelen + 1);
-		} else if (how == 6 && (oslot = pick_obj(rnext(r), fslot, 1, &o)) >= 0) {
+		} else if (how == 6) {
+			oslot = pick_obj(rnext(r), fslot, 1, &o);
+		} else if (how == 7) {
+			c->attrs = (1u << rbelow(r, 7)) & QDA_PROC_MODE_KNOWN;
+		}
+		if (oslot >= 0) {
 			/* A shell in a GEM buffer of this file. */
 			scattered = o.scattered;
 			c->filefd = (int32_t)o.handle;
 			c->filelen = 1 + rbelow(r, o.size < 65536 ? o.size : 65536);
-		} else if (how == 7) {
-			c->attrs = (1u << rbelow(r, 7)) & QDA_PROC_MODE_KNOWN;
 		}
 		if (mut) {
 			switch (rbelow(r, 7)) {
