@@ -169,7 +169,8 @@ $(GUEST)/qda-%: tools/qda-%.c $(CLOCK_H) uapi/drm/qda_accel.h $(ENV_FILE)
 	@mkdir -p $(GUEST)
 	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
 
-$(GUEST)/qda-bench: tools/bench/qda-bench.c $(CLOCK_H) uapi/drm/qda_accel.h $(ENV_FILE)
+$(GUEST)/qda-bench: tools/bench/qda-bench.c $(CLOCK_H) tools/selftests/qda_common.h \
+		tools/selftests/qda_failnth.h uapi/drm/qda_accel.h $(ENV_FILE)
 	@mkdir -p $(GUEST)
 	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $< -lpthread
 

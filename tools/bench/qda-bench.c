@@ -119,6 +119,7 @@
 #include <misc/fastrpc.h>
 #include "qda_accel.h"
 #include "qda_clock.h"
+#include "qda_failnth.h"
 
 #define PG		4096UL
 #define SMALL		PG
@@ -707,7 +708,6 @@ out:
 /* ---- remote calls ---- */
 
 #define MOCK_DIR	"/sys/kernel/debug/qda_mock_dsp"
-#define MOCK_CONTROL	MOCK_DIR "/control"
 /* The mock DSP's service times on cdsp (mock-dsp.rst, "Service time"). */
 #define MOCK_SERVICE	MOCK_DIR "/service/cdsp"
 #define MOCK_SVC_RING	16384
@@ -1461,38 +1461,6 @@ static int bench_scaling(const struct backend *be)
 }
 
 /* ---- allocations per call (fail-nth, debug kernel) ---- */
-
-static const struct {
-	const char *path;
-	const char *value;
-} knobs[] = {
-	/* Sleeping, highmem and order-0 allocations count too. */
-	{ FAIL_PAGE_ALLOC "/ignore-gfp-wait", "N" },
-	{ FAIL_PAGE_ALLOC "/ignore-gfp-highmem", "N" },
-	{ FAIL_PAGE_ALLOC "/min-order", "0" },
-	{ FAIL_PAGE_ALLOC "/verbose", "0" },
-	{ FAILSLAB "/ignore-gfp-wait", "N" },
-	{ FAILSLAB "/verbose", "0" },
-};
-
-static int fail_nth_set(int fd, int n)
-{
-	char v[16];
-	int len = snprintf(v, sizeof(v), "%d", n);
-
-	return pwrite(fd, v, len, 0) == len ? 0 : -errno;
-}
-
-static int fail_nth_get(int fd)
-{
-	char v[16];
-	ssize_t n = pread(fd, v, sizeof(v) - 1, 0);
-
-	if (n <= 0)
-		return -1;
-	v[n] = 0;
-	return atoi(v);
-}
 
 /*
  * Fallible allocation points of one call of @call: for n = 1, 2, ... the
