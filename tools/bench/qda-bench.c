@@ -1086,6 +1086,16 @@ static void print_raw(const struct backend *be, const char *what,
 	printf("\n");
 }
 
+/* report() of the @part ("dsp", "driver", ...) of the calls @label. */
+static int report_part(const struct backend *be, const char *label,
+		       const char *part, double *t, int n, double sum)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s %s", label, part);
+	return report(be, name, t, n, sum);
+}
+
 /*
  * @n timed calls of @w after a few warm-up ones: round trip, the DSP's
  * share (the mock's service times of the call's messages, read back in
@@ -1168,20 +1178,14 @@ static int bench_work(struct sess *s, const struct work *w, int n)
 		}
 	}
 	ret = report(be, w->label, t, n, sum);
-	if (!ret && shared) {
-		snprintf(name, sizeof(name), "%s dsp", w->label);
-		ret = report(be, name, dsp, n, dsum);
-		snprintf(name, sizeof(name), "%s driver", w->label);
-		if (!ret)
-			ret = report(be, name, drv, n, osum);
-	}
-	if (!ret && split) {
-		snprintf(name, sizeof(name), "%s driver send", w->label);
-		ret = report(be, name, snd, n, ssum);
-		snprintf(name, sizeof(name), "%s driver receive", w->label);
-		if (!ret)
-			ret = report(be, name, rcv, n, rsum);
-	}
+	if (!ret && shared)
+		ret = report_part(be, w->label, "dsp", dsp, n, dsum);
+	if (!ret && shared)
+		ret = report_part(be, w->label, "driver", drv, n, osum);
+	if (!ret && split)
+		ret = report_part(be, w->label, "driver send", snd, n, ssum);
+	if (!ret && split)
+		ret = report_part(be, w->label, "driver receive", rcv, n, rsum);
 	if (!ret)
 		printf("%s %s: %.0f calls/s (n=%d)\n", be->name, w->label,
 		       n / (wall / 1e6), n);
